@@ -1,0 +1,58 @@
+// The recorder interface: the only thing the proxy knows about the audit log.
+// The proxy appends; the audit stage owns canonical encoding, chaining, batching and durability.
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [k: string]: JsonValue };
+export type JsonObject = { [k: string]: JsonValue };
+
+/** Record kinds written by the proxy. */
+export type RecordKind =
+  | 'connect' // a CONNECT (or absolute-form request) was accepted for interception
+  | 'tunnel' // a blind tunnel was opened (audit mode) and, at its end, its byte counts
+  | 'deny' // a connection or request was refused (policy, SSRF, auth, host mismatch…)
+  | 'request' // an intercepted request: line, redacted headers, masked body
+  | 'response-head' // upstream status and headers
+  | 'chunk' // one response body chunk (masked), meta.at = arrival time (ms since epoch)
+  | 'response-end' // end of a response: timings, byte counts, adapter, findings
+  | 'error' // upstream failure, client abort, TLS failure…
+  | 'auth' // authentication outcome worth keeping (refusals are 'deny')
+  | 'session-end'; // written by the log itself when a session ends
+
+export interface AppendInput {
+  /** Session id: one per client connection (CONNECT tunnel or plain-HTTP connection). */
+  session: string;
+  kind: RecordKind;
+  /** Integers, strings, booleans, null, arrays, objects only; no floats (canonical JSON). */
+  meta: JsonObject;
+  /** Payload stored beside the record; the record commits to its SHA-256. Must already be masked. */
+  body?: Uint8Array;
+}
+
+export interface AppendResult {
+  /** Global sequence number in the log. */
+  seq: number;
+  /** Hex SHA-256 of the record's canonical bytes (the next record of the session chains to it). */
+  hash: string;
+}
+
+export interface Recorder {
+  /**
+   * Appends one record. Resolves only once the record is committed to the store (group commit),
+   * so callers that must not forward unrecorded traffic await it. Rejects with StoreUnavailableError
+   * when the store cannot write.
+   */
+  append(input: AppendInput): Promise<AppendResult>;
+  /** Appends a 'session-end' record carrying the session's record count and last hash. */
+  endSession(session: string, meta?: JsonObject): Promise<AppendResult>;
+  /** False while the store is failing; the proxy refuses intercepted traffic with 503 meanwhile. */
+  readonly writable: boolean;
+  /** Flushes pending batches, writes a final checkpoint, releases the store. */
+  close(): Promise<void>;
+}
+
+/** Raised (or rejected with) when the store cannot accept writes: disk full, I/O error, closed. */
+export class StoreUnavailableError extends Error {
+  override readonly name = 'StoreUnavailableError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}

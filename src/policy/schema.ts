@@ -1,0 +1,113 @@
+// Policy file schema (YAML). Validated at start; unknown keys are errors so typos never pass silently.
+import { z } from 'zod';
+
+const hostPattern = z.string().min(1);
+
+/** An upstream credential the proxy injects; the value is a template of ${env:NAME} / ${file:/path}. */
+export const credentialSchema = z
+  .object({
+    header: z.string().regex(/^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/, 'must be an HTTP header name'),
+    value: z.string().min(1),
+    /** Only for callers in one of these groups; the first matching entry wins. Omitted = everyone. */
+    groups: z.array(z.string()).optional(),
+  })
+  .strict();
+
+export const maskSideSchema = z
+  .object({
+    request: z.boolean().optional(),
+    response: z.boolean().optional(),
+  })
+  .strict();
+
+export const hostSettingsSchema = z
+  .object({
+    mask: maskSideSchema.optional(),
+    credentials: z.array(credentialSchema).optional(),
+    /** Header names the client may send that carry its own API key; removed and replaced on injection. */
+    strip_headers: z.array(z.string()).optional(),
+  })
+  .strict();
+
+export const customRuleSchema = z
+  .object({
+    name: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'lower-case letters, digits and dashes'),
+    regex: z.string().min(1),
+    keyword: z.string().optional(),
+  })
+  .strict();
+
+export const oidcIssuerSchema = z
+  .object({
+    issuer: z.string().url(),
+    audience: z.union([z.string(), z.array(z.string()).min(1)]),
+    /** One of: discovery (default when neither jwks_uri nor jwks_file is given), a JWKS URL, a JWKS file. */
+    jwks_uri: z.string().url().optional(),
+    jwks_file: z.string().optional(),
+    algorithms: z.array(z.string()).optional(),
+    /** Dotted path to the groups claim, e.g. `groups` or `realm_access.roles`. */
+    groups_claim: z.string().optional(),
+    /** Extra trusted roots for fetching discovery / JWKS (PEM files). */
+    ca_file: z.string().optional(),
+  })
+  .strict();
+
+export const policySchema = z
+  .object({
+    version: z.literal(1).optional(),
+    /** audit: non-intercepted hosts are tunnelled blind and logged; enforce: refused unless in `tunnel`. */
+    egress: z.enum(['audit', 'enforce']).default('audit'),
+    intercept: z.array(hostPattern).optional(),
+    tunnel: z.array(hostPattern).default([]),
+    /** Host names allowed to resolve to private / loopback / link-local addresses (SSRF guard). */
+    allow_private: z.array(hostPattern).default([]),
+    auth: z.enum(['off', 'optional', 'required']).default('off'),
+    oidc: z
+      .object({
+        issuers: z.array(oidcIssuerSchema).default([]),
+        clock_skew_seconds: z.number().int().min(0).max(600).default(60),
+        /** Attribute name -> dotted claim path, added to the defaults (GitHub Actions, GitLab CI). */
+        claims: z.record(z.string(), z.string()).optional(),
+      })
+      .strict()
+      .optional(),
+    tokens: z
+      .object({
+        default_ttl_seconds: z.number().int().positive().default(3600),
+        max_ttl_seconds: z.number().int().positive().default(86400),
+      })
+      .strict()
+      .optional(),
+    hosts: z.record(z.string(), hostSettingsSchema).default({}),
+    mask: z
+      .object({
+        request: z.boolean().default(true),
+        response: z.boolean().default(true),
+        /** Template: {rule} and {n} are replaced. */
+        placeholder: z.string().default('[MASKED:{rule}#{n}]'),
+        rules: z.array(customRuleSchema).default([]),
+        /** Values never masked (documented example keys of your own). */
+        allow: z.array(z.string()).default([]),
+      })
+      .strict()
+      .default({ request: true, response: true, placeholder: '[MASKED:{rule}#{n}]', rules: [], allow: [] }),
+  })
+  .strict();
+
+export type PolicyDoc = z.infer<typeof policySchema>;
+export type HostSettings = z.infer<typeof hostSettingsSchema>;
+export type CredentialSpec = z.infer<typeof credentialSchema>;
+export type OidcIssuerSpec = z.infer<typeof oidcIssuerSchema>;
+export type CustomRule = z.infer<typeof customRuleSchema>;
+export type MaskPolicy = PolicyDoc['mask'];
+
+export const DEFAULT_INTERCEPT: readonly string[] = [
+  'api.openai.com',
+  '*.openai.azure.com',
+  'api.githubcopilot.com',
+  'api.individual.githubcopilot.com',
+  'api.business.githubcopilot.com',
+  'api.enterprise.githubcopilot.com',
+  'api.anthropic.com',
+  'generativelanguage.googleapis.com',
+];
