@@ -1,0 +1,193 @@
+// The upstream stage: verified TLS (or plain HTTP for on-prem hosts), keep-alive agents per target,
+// dialling exactly the address the SSRF guard approved.
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
+import { readFileSync, existsSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
+import { resolveTarget, type ConnectToRule, type ResolveOptions, type Resolved } from './resolve.js';
+
+export { parseConnectTo, resolveTarget, type ConnectToRule, type Resolved } from './resolve.js';
+export { isNonPublicAddress, BlockedAddressError } from './address-guard.js';
+
+export interface UpstreamOptions extends ResolveOptions {
+  /** Extra trusted roots (PEM file contents) on top of the system store. Verification is never off. */
+  extraCa: readonly string[];
+  connectTimeoutMs?: number;
+  /** Idle time on an upstream socket before it is closed; long SSE streams keep it alive. */
+  idleTimeoutMs?: number;
+}
+
+export interface UpstreamRequest {
+  scheme: 'https' | 'http';
+  host: string;
+  port: number;
+  method: string;
+  path: string;
+  headers: http.OutgoingHttpHeaders;
+  body: Buffer;
+  signal: AbortSignal;
+}
+
+/** An upstream failure translated for the client: status, and a one-line reason without secrets. */
+export class UpstreamError extends Error {
+  override readonly name = 'UpstreamError';
+  constructor(message: string, readonly status: number, readonly code: string) {
+    super(message);
+  }
+}
+
+const SYSTEM_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt', '/etc/ssl/cert.pem'];
+
+function systemRoots(): string[] {
+  // Node's bundled Mozilla roots plus the OS bundle, so corporate roots installed in the OS work too.
+  const roots = [...tls.rootCertificates];
+  for (const f of SYSTEM_BUNDLES) {
+    if (existsSync(f)) {
+      try {
+        roots.push(readFileSync(f, 'utf8'));
+      } catch {
+        /* unreadable bundle: Node's roots remain */
+      }
+      break;
+    }
+  }
+  return roots;
+}
+
+const TLS_VERIFY_CODES = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE', 'SELF_SIGNED_CERT_IN_CHAIN', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID', 'UNABLE_TO_GET_ISSUER_CERT_LOCALLY', 'UNABLE_TO_GET_ISSUER_CERT', 'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED', 'CERT_REVOKED', 'INVALID_CA', 'CERT_SIGNATURE_FAILURE', 'HOSTNAME_MISMATCH',
+]);
+
+/** Maps a connection error to a status and one clear line. */
+export function describeUpstreamError(err: unknown, host: string): UpstreamError {
+  if (err instanceof UpstreamError) return err;
+  const e = err as NodeJS.ErrnoException & { reason?: string };
+  const code = e?.code ?? 'EUPSTREAM';
+  if (code === 'EWIRETRAIL_BLOCKED_ADDRESS') return new UpstreamError(e.message, 403, code);
+  if (TLS_VERIFY_CODES.has(code)) return new UpstreamError(`upstream TLS certificate of ${host} is not trusted: ${code}`, 502, code);
+  if (code === 'ECONNREFUSED') return new UpstreamError(`upstream ${host} refused the connection`, 502, code);
+  if (code === 'ETIMEDOUT' || code === 'ECONNTIMEOUT') return new UpstreamError(`upstream ${host} did not answer in time`, 504, code);
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new UpstreamError(`upstream ${host} does not resolve (${code})`, 502, code);
+  if (code === 'ECONNRESET' || code === 'EPIPE') return new UpstreamError(`upstream ${host} closed the connection`, 502, code);
+  return new UpstreamError(`upstream ${host} failed: ${code}`, 502, code);
+}
+
+export class Upstream {
+  private readonly agents = new Map<string, http.Agent>();
+  // Built once: parsing ~150 roots per connection would dominate new-connection cost.
+  private readonly secureContext: tls.SecureContext;
+  private readonly connectTimeoutMs: number;
+  private readonly idleTimeoutMs: number;
+
+  constructor(private readonly opts: UpstreamOptions) {
+    this.secureContext = tls.createSecureContext({ ca: [...systemRoots(), ...opts.extraCa] });
+    this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
+    this.idleTimeoutMs = opts.idleTimeoutMs ?? 10 * 60_000;
+  }
+
+  /** Resolves and checks a target (for tunnels, which dial it themselves). */
+  resolve(host: string, port: number): Promise<Resolved> {
+    return resolveTarget(host, port, this.opts);
+  }
+
+  /** Opens a raw TCP connection to an approved address (blind tunnels). */
+  async connectRaw(host: string, port: number): Promise<{ socket: net.Socket; resolved: Resolved }> {
+    const resolved = await this.resolve(host, port);
+    const socket = net.connect({ host: resolved.address, port: resolved.port, noDelay: true });
+    await this.waitConnected(socket, host, 'connect');
+    return { socket, resolved };
+  }
+
+  private waitConnected(socket: net.Socket, host: string, event: 'connect' | 'secureConnect'): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(Object.assign(new Error(`connect to ${host} timed out`), { code: 'ETIMEDOUT' }));
+      }, this.connectTimeoutMs);
+      socket.once(event, () => {
+        clearTimeout(timer);
+        socket.removeListener('error', onError);
+        resolve();
+      });
+      const onError = (err: Error) => {
+        clearTimeout(timer);
+        reject(err);
+      };
+      socket.once('error', onError);
+    });
+  }
+
+  private agentFor(scheme: 'https' | 'http', host: string, port: number): http.Agent {
+    const key = `${scheme}://${host}:${port}`;
+    let agent = this.agents.get(key);
+    if (agent) return agent;
+    const self = this;
+    const base = { keepAlive: true, keepAliveMsecs: 15_000, maxSockets: 256, maxFreeSockets: 32, scheduling: 'lifo' as const };
+    // createConnection with a callback: resolve + SSRF-check first, then dial exactly that address.
+    const createConnection = (_o: unknown, cb: (err: Error | null, s?: Duplex) => void): undefined => {
+      self.dial(scheme, host, port).then((s) => cb(null, s), (err: Error) => cb(err));
+      return undefined;
+    };
+    agent = scheme === 'https' ? new https.Agent(base) : new http.Agent(base);
+    (agent as unknown as { createConnection: typeof createConnection }).createConnection = createConnection;
+    this.agents.set(key, agent);
+    return agent;
+  }
+
+  private async dial(scheme: 'https' | 'http', host: string, port: number): Promise<net.Socket> {
+    const resolved = await this.resolve(host, port);
+    let socket: net.Socket;
+    if (scheme === 'https') {
+      socket = tls.connect({
+        host: resolved.address,
+        port: resolved.port,
+        // SNI and certificate verification use the logical host, never the dialled address.
+        servername: net.isIP(host) ? undefined : host,
+        checkServerIdentity: (_h, cert) => tls.checkServerIdentity(host, cert),
+        secureContext: this.secureContext,
+        ALPNProtocols: ['http/1.1'],
+        rejectUnauthorized: true,
+      });
+      socket.setNoDelay(true);
+      await this.waitConnected(socket, host, 'secureConnect');
+    } else {
+      socket = net.connect({ host: resolved.address, port: resolved.port, noDelay: true });
+      await this.waitConnected(socket, host, 'connect');
+    }
+    socket.setKeepAlive(true, 30_000);
+    return socket;
+  }
+
+  /** Sends a request; resolves with the response head (body still streaming). */
+  request(r: UpstreamRequest): Promise<http.IncomingMessage> {
+    return new Promise((resolve, reject) => {
+      const mod = r.scheme === 'https' ? https : http;
+      const req = mod.request({
+        agent: this.agentFor(r.scheme, r.host, r.port),
+        method: r.method,
+        path: r.path,
+        headers: r.headers,
+        signal: r.signal,
+        // host/port here only label the agent's pool; createConnection dials the approved address.
+        host: r.host,
+        port: r.port,
+      });
+      req.on('socket', (s) => {
+        s.setTimeout(this.idleTimeoutMs);
+        s.once('timeout', () => req.destroy(Object.assign(new Error('upstream idle timeout'), { code: 'ETIMEDOUT' })));
+      });
+      req.once('response', resolve);
+      req.once('error', (err) => reject(describeUpstreamError(err, r.host)));
+      req.end(r.body.length ? r.body : undefined);
+    });
+  }
+
+  close(): void {
+    for (const a of this.agents.values()) a.destroy();
+    this.agents.clear();
+  }
+}
