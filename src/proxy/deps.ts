@@ -1,0 +1,84 @@
+// What the proxy needs from the other stages, as structural interfaces (wired in cli/commands/start.ts).
+import type { SecureContext } from 'node:tls';
+import type { Logger } from 'pino';
+import type { Recorder } from '../audit/types.js';
+import type { Authenticator, Identity } from '../identity/types.js';
+import type { Policy, HostSettings } from '../policy/index.js';
+import type { Upstream } from '../upstream/index.js';
+
+export interface Finding {
+  rule: string;
+  placeholder: string;
+}
+
+/** One numbering scope of the masker (a proxy session). */
+export interface MaskSession {
+  maskText(text: string): { text: string; findings: Finding[] };
+}
+export interface MaskEngineLike {
+  session(): MaskSession;
+}
+
+export interface ExchangeMeta {
+  method: string;
+  host: string;
+  path: string;
+  requestHeaders: Record<string, string | string[] | undefined>;
+}
+export interface ResponseMeta {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+}
+export interface Output {
+  client: Buffer;
+  record: Buffer;
+}
+export interface ResponseProcessor {
+  readonly adapter: string;
+  readonly headers: Record<string, string | string[]>;
+  push(chunk: Buffer): Promise<Output>;
+  end(): Promise<Output>;
+  abort(): Output;
+  readonly findings: Finding[];
+}
+
+export interface StreamStage {
+  createResponseProcessor(ex: ExchangeMeta, res: ResponseMeta, mask: { client: MaskSession | null; record: MaskSession }): ResponseProcessor;
+  maskRequestBody(ex: ExchangeMeta, body: Buffer, session: MaskSession): { body: Buffer; changed: boolean; findings: Finding[]; adapter: string };
+}
+
+export interface CredentialStage {
+  upstreamCredential(settings: HostSettings, identity: Identity, host: string): { set: Record<string, string>; strip: string[] };
+  clientCredentialFinding(headers: Record<string, string | string[] | undefined>): string | null;
+}
+
+export interface CertificateSource {
+  contextFor(host: string): SecureContext;
+}
+
+export interface ProxyLimits {
+  maxRequestBodyBytes: number;
+  handshakeTimeoutMs: number;
+  headersTimeoutMs: number;
+  tunnelIdleTimeoutMs: number;
+}
+
+export const DEFAULT_LIMITS: ProxyLimits = {
+  maxRequestBodyBytes: 32 * 1024 * 1024,
+  handshakeTimeoutMs: 10_000,
+  headersTimeoutMs: 15_000,
+  tunnelIdleTimeoutMs: 15 * 60_000,
+};
+
+export interface ProxyDeps {
+  policy: Policy;
+  ca: CertificateSource;
+  upstream: Upstream;
+  recorder: Recorder;
+  auth: Authenticator;
+  mask: MaskEngineLike;
+  stream: StreamStage;
+  credentials: CredentialStage;
+  logger: Logger;
+  limits?: Partial<ProxyLimits>;
+}
