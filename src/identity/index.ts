@@ -1,0 +1,24 @@
+// The identity stage: who is behind a proxy connection, wiretrail credentials, upstream key injection.
+import type { Logger } from 'pino';
+import type { Policy } from '../policy/index.js';
+import { IdentityService } from './authenticator.js';
+import type { OidcTuning } from './oidc.js';
+
+export * from './types.js';
+export { IdentityService, ExchangeError, createStaticToken } from './authenticator.js';
+export { identityAdminRoutes } from './admin-routes.js';
+export { upstreamCredential, validateCredentialTemplates, CredentialError, CLIENT_CREDENTIAL_HEADERS } from './upstream-credential.js';
+export { clientCredentialFinding, looksLikeRealKey } from './client-key-finding.js';
+export { TokenStore, TokenStoreError, TOKENS_FILE, hashCredential, type TokenInfo } from './token-store.js';
+export { tokenJson, type TokenJson } from './api-form.js';
+export { parseDuration, formatDuration } from './duration.js';
+export { ASYMMETRIC_ALGORITHMS, type OidcTuning } from './oidc.js';
+
+/**
+ * Builds the authenticator for a policy. Validates the oidc issuers (files readable, algorithms
+ * asymmetric, URLs https or loopback http) and the credential templates; throws an Error naming the
+ * policy key otherwise. Discovery and JWKS are fetched lazily on the first token of an issuer.
+ */
+export function createAuthenticator(opts: { policy: Policy; dataDir: string; logger?: Logger; oidc?: OidcTuning }): Promise<IdentityService> {
+  return IdentityService.create(opts);
+}
