@@ -1,0 +1,96 @@
+// Admin API: health, and the routes the audit and identity stages contribute. Binds to loopback by
+// default; every route but health and token exchange needs the admin token (certs/admin.token, 0600).
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from 'pino';
+import { sendJson, type AdminRoute } from './types.js';
+import { ADMIN_TOKEN_FILE } from './client.js';
+
+export { sendJson, readBody, type AdminRoute } from './types.js';
+export { adminFetch, readAdminToken, AdminError, ADMIN_TOKEN_FILE } from './client.js';
+
+/** Reads the admin token, creating it (0600) on first start. */
+export function ensureAdminToken(certsDir: string): string {
+  const file = join(certsDir, ADMIN_TOKEN_FILE);
+  if (existsSync(file)) {
+    chmodSync(file, 0o600);
+    return readFileSync(file, 'utf8').trim();
+  }
+  mkdirSync(certsDir, { recursive: true, mode: 0o700 });
+  const token = 'wta_' + randomBytes(32).toString('base64url');
+  writeFileSync(file, token + '\n', { mode: 0o600, flag: 'wx' });
+  return token;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  // Compare digests so lengths never leak and timingSafeEqual gets equal-size inputs.
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
+export interface AdminServer {
+  listen(port: number, host: string): Promise<AddressInfo>;
+  close(): Promise<void>;
+}
+
+export function createAdminServer(opts: {
+  token: string;
+  routes: AdminRoute[];
+  logger: Logger;
+  health: () => Record<string, unknown> & { ok: boolean };
+}): AdminServer {
+  const { routes, logger } = opts;
+  const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 60_000 }, (req, res) => {
+    void handle(req, res).catch((err: Error & { status?: number }) => {
+      const status = err.status ?? 500;
+      if (status >= 500) logger.error({ err: err.message, path: req.url?.split('?')[0] }, 'admin request failed');
+      if (!res.headersSent) sendJson(res, status, { error: err.message.split('\n')[0] });
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://admin.invalid');
+    if (url.pathname === '/healthz' || url.pathname === '/v1/health') {
+      const h = opts.health();
+      sendJson(res, h.ok ? 200 : 503, h);
+      return;
+    }
+    const route = routes.find(
+      (r) => r.method === req.method && (r.path.endsWith('/') ? url.pathname.startsWith(r.path) : url.pathname === r.path),
+    );
+    if (!route) {
+      const pathKnown = routes.some((r) => (r.path.endsWith('/') ? url.pathname.startsWith(r.path) : url.pathname === r.path));
+      sendJson(res, pathKnown ? 405 : 404, { error: pathKnown ? 'method not allowed' : 'no such endpoint' });
+      return;
+    }
+    if (route.adminOnly) {
+      const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
+      if (!m || !sameSecret(m[1]!, opts.token)) {
+        sendJson(res, 401, { error: 'admin token required (Authorization: Bearer <certs/admin.token>)' });
+        return;
+      }
+    }
+    await route.handler(req, res, url);
+  }
+
+  return {
+    listen(port, host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          resolve(server.address() as AddressInfo);
+        });
+      });
+    },
+    close() {
+      return new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+    },
+  };
+}

@@ -1,0 +1,135 @@
+// Assembles a running wiretrail from a Config: the one place where every stage meets.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { DestinationStream, Logger } from 'pino';
+import type { Config } from './config/index.js';
+import { createLogger } from './log/index.js';
+import { Policy } from './policy/index.js';
+import { loadOrCreateCA } from './ca/index.js';
+import { Upstream, parseConnectTo } from './upstream/index.js';
+import { openAuditLog, auditAdminRoutes } from './audit/index.js';
+import { createAuthenticator, identityAdminRoutes, upstreamCredential, clientCredentialFinding } from './identity/index.js';
+import { createMaskEngine } from './mask/index.js';
+import { createResponseProcessor, maskRequestBody } from './stream/index.js';
+import { createProxyServer } from './proxy/index.js';
+import { createAdminServer, ensureAdminToken } from './admin/server.js';
+
+export interface Running {
+  proxy: AddressInfo;
+  admin: AddressInfo | null;
+  logger: Logger;
+  /** The CA certificate (PEM) clients must trust. */
+  caPem: string;
+  caPath: string;
+  close(): Promise<void>;
+}
+
+export async function startWiretrail(config: Config, opts: { logDestination?: DestinationStream; banner?: boolean } = {}): Promise<Running> {
+  const logger = createLogger({ level: config.logLevel, ...(opts.logDestination ? { destination: opts.logDestination } : {}) });
+  const policy = Policy.load(config.policyFile);
+  const connectTo = config.connectTo.map(parseConnectTo);
+  const extraCa = config.upstreamCaFiles.map((f) => readFileSync(f, 'utf8'));
+  const ca = await loadOrCreateCA({ certsDir: config.certsDir, logger });
+  const auth = await createAuthenticator({ policy, dataDir: config.dataDir, logger });
+  const recorder = await openAuditLog({
+    dataDir: config.dataDir,
+    certsDir: config.certsDir,
+    logger,
+    ...(config.audit.origin ? { origin: config.audit.origin } : {}),
+    ...(config.audit.checkpointIntervalMs ? { checkpointIntervalMs: config.audit.checkpointIntervalMs } : {}),
+    ...(config.audit.checkpointEveryRecords ? { checkpointEveryRecords: config.audit.checkpointEveryRecords } : {}),
+    ...(config.audit.witness ? { witness: config.audit.witness } : {}),
+    ...(config.audit.retentionDays ? { retentionDays: config.audit.retentionDays } : {}),
+  });
+  const upstream = new Upstream({
+    connectTo,
+    extraCa,
+    allowPrivate: (h) => policy.allowsPrivate(h),
+    idleTimeoutMs: config.limits.upstreamIdleTimeoutMs,
+  });
+  const mask = createMaskEngine({
+    placeholder: policy.doc.mask.placeholder,
+    customRules: policy.doc.mask.rules,
+    allow: policy.doc.mask.allow,
+  });
+  const proxy = createProxyServer({
+    policy,
+    ca,
+    upstream,
+    recorder,
+    auth,
+    mask,
+    stream: { createResponseProcessor, maskRequestBody },
+    credentials: { upstreamCredential, clientCredentialFinding },
+    logger,
+    limits: config.limits,
+  });
+
+  let proxyAddr: AddressInfo;
+  try {
+    proxyAddr = await proxy.listen(config.listen.port, config.listen.host);
+  } catch (err) {
+    await recorder.close();
+    throw new Error(`cannot listen on ${config.listen.host}:${config.listen.port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let adminAddr: AddressInfo | null = null;
+  let admin: ReturnType<typeof createAdminServer> | null = null;
+  if (config.admin) {
+    const token = ensureAdminToken(config.certsDir);
+    admin = createAdminServer({
+      token,
+      logger,
+      routes: [...auditAdminRoutes(recorder), ...identityAdminRoutes(auth)],
+      health: () => ({ ok: recorder.writable, store: recorder.writable ? 'writable' : 'failing', caNotAfter: ca.notAfter.toISOString() }),
+    });
+    try {
+      adminAddr = await admin.listen(config.admin.port, config.admin.host);
+    } catch (err) {
+      await proxy.close();
+      await recorder.close();
+      throw new Error(`cannot listen on admin ${config.admin.host}:${config.admin.port}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  }
+
+  const hostPort = (a: AddressInfo) => (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`);
+  logger.info({ listen: hostPort(proxyAddr), admin: adminAddr ? hostPort(adminAddr) : null, data: config.dataDir, certs: config.certsDir, policy: config.policyFile, intercept: policy.interceptPatterns, egress: policy.doc.egress, auth: policy.doc.auth }, 'wiretrail started');
+  if (opts.banner !== false) {
+    const proxyUrl = `http://${hostPort(proxyAddr)}`;
+    process.stderr.write(
+      [
+        '',
+        `wiretrail proxy listening on ${proxyUrl}` + (adminAddr ? `  (admin API on http://${hostPort(adminAddr)})` : ''),
+        `data: ${config.dataDir}   certs: ${config.certsDir}   policy: ${config.policyFile}`,
+        '',
+        'Point clients at it (or run `wiretrail env` for the full set, including a CA bundle for curl/Python/git):',
+        `  export HTTPS_PROXY=${proxyUrl} https_proxy=${proxyUrl}`,
+        `  export NO_PROXY=localhost,127.0.0.1,::1 no_proxy=localhost,127.0.0.1,::1`,
+        `  export NODE_EXTRA_CA_CERTS=${ca.certPath}`,
+        `  export NODE_USE_ENV_PROXY=1`,
+        `  eval "$(npx wiretrail env --proxy ${proxyUrl} --certs ${config.certsDir})"   # adds SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, GIT_SSL_CAINFO`,
+        '',
+      ].join('\n') + '\n',
+    );
+  }
+
+  let closing: Promise<void> | null = null;
+  return {
+    proxy: proxyAddr,
+    admin: adminAddr,
+    logger,
+    caPem: ca.certPem,
+    caPath: ca.certPath ?? join(config.certsDir, 'ca.pem'),
+    close() {
+      closing ??= (async () => {
+        await proxy.close();
+        if (admin) await admin.close();
+        upstream.close();
+        await recorder.close();
+        await (auth as { close?: () => Promise<void> }).close?.();
+        logger.flush();
+      })();
+      return closing;
+    },
+  };
+}
