@@ -1,0 +1,15 @@
+// CA stage: the proxy's own certificate authority and the per-host leaves it mints.
+export {
+  loadOrCreateCA,
+  type CertificateAuthority,
+  type LoadedCertificateAuthority,
+  type LeafCertificate,
+  type CaOptions,
+  type CaStats,
+  CA_VALIDITY_MS,
+  CA_EXPIRY_WARNING_MS,
+  DEFAULT_LEAF_VALIDITY_DAYS,
+  LEAF_BACKDATE_MS,
+} from './authority.js';
+export { exportCA, type ExportFormat } from './export.js';
+export { caPaths, CA_CERT_FILE, CA_KEY_FILE } from './store.js';
