@@ -15,7 +15,8 @@ export type RecordKind =
   | 'response-end' // end of a response: timings, byte counts, adapter, findings
   | 'error' // upstream failure, client abort, TLS failure…
   | 'auth' // authentication outcome worth keeping (refusals are 'deny')
-  | 'session-end'; // written by the log itself when a session ends
+  | 'session-end' // written by the log itself when a session ends
+  | 'retention'; // written by the log itself before retention prunes old bodies
 
 export interface AppendInput {
   /** Session id: one per client connection (CONNECT tunnel or plain-HTTP connection). */
@@ -55,4 +56,49 @@ export class StoreUnavailableError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
   }
+}
+
+/** One committed log record, as hashed (its RFC 8785 canonical JSON is the Merkle leaf data). */
+export interface AuditRecord {
+  v: number;
+  /** The log's origin (the checkpoint origin line). */
+  origin: string;
+  /** Global position; equals the record's leaf index in the Merkle tree (0-based). */
+  seq: number;
+  /** Unix ms, non-decreasing along the log. */
+  ts: number;
+  session: string;
+  /** Position inside the session (0-based). */
+  sessionSeq: number;
+  /** Hex SHA-256 of the session's previous record, null for its first record. */
+  sessionPrev: string | null;
+  kind: RecordKind;
+  meta: JsonObject;
+  /** Hex SHA-256 of the body stored beside the record, null when there is none. */
+  bodyHash: string | null;
+}
+
+/** A record read back from the store. */
+export interface StoredRecord extends AuditRecord {
+  /** Hex SHA-256 of the record's canonical bytes (what the session's next record chains to). */
+  hash: string;
+  /** The body, or null when the record has none or it is gone. */
+  body: Buffer | null;
+  /** True when retention deleted the body (the record still commits to its hash). */
+  bodyPruned: boolean;
+}
+
+/** What the log keeps about a session (derived from its records). */
+export interface SessionSummary {
+  session: string;
+  firstSeq: number;
+  lastSeq: number;
+  /** Records in the session, including its session-end record. */
+  count: number;
+  firstTs: number;
+  lastTs: number;
+  ended: boolean;
+  lastHash: string;
+  /** meta.identity subjects and emails seen on the session's records (sorted, at most 16). */
+  users: string[];
 }

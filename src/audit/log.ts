@@ -1,0 +1,658 @@
+// The audit log writer: one writer, group commit into atomic LevelDB batches, per-session hash
+// chains, the Merkle tree tiles and signed checkpoints. Fails closed when the store cannot write.
+import { hostname } from 'node:os';
+import { pino, type Logger } from 'pino';
+import {
+  StoreUnavailableError,
+  type AppendInput,
+  type AppendResult,
+  type JsonObject,
+  type Recorder,
+  type SessionSummary,
+  type StoredRecord,
+  type AuditRecord,
+} from './types.js';
+import { RECORD_KINDS, RECORD_VERSION, MAX_SESSION_ID, canonicalBytes, decodeRecord, encodeRecord, findNonCanonical, recordUsers, sha256Hex } from './record.js';
+import * as K from './keys.js';
+import { leafHash } from './merkle.js';
+import { TreeFrontier, TILE_WIDTH, packTile, rowCount, unpackTile, rangeHashFromTiles } from './tree.js';
+import { checkpointBody, openCheckpoint, signNote, validKeyName, type Signer, type Verifier } from './note.js';
+import { loadOrCreateSigner, readPublicKeys, rotateSigningKey } from './signing-key.js';
+import { openDb, type Db } from './store.js';
+import { CheckpointPublisher, type WitnessTarget } from './publish.js';
+
+export interface AuditOptions {
+  /** LevelDB lives in <dataDir>/log; the latest checkpoint is also copied to <dataDir>/checkpoints/latest. */
+  dataDir: string;
+  /** Holds the checkpoint signing key (audit-log.key, 0600) and the public keyring (audit-log.pub). */
+  certsDir: string;
+  /** Checkpoint origin line; default 'wiretrail.local/<hostname>/log'. */
+  origin?: string;
+  /** A checkpoint is signed when this much time passed since the last one and records arrived (1000 ms). */
+  checkpointIntervalMs?: number;
+  /** ...or when this many records arrived since the last one (1000). */
+  checkpointEveryRecords?: number;
+  /** Where else each checkpoint goes (rollback detection beyond this host). */
+  witness?: WitnessTarget;
+  /** Delete bodies of records older than this many days (records and commitments stay). */
+  retentionDays?: number;
+  logger?: Logger;
+  /** fsync every batch (default true). false survives a process crash but not a power loss. */
+  sync?: boolean;
+  /** Upper bounds of one group-commit batch (records, bytes). */
+  maxBatchRecords?: number;
+  maxBatchBytes?: number;
+  /** Open without writing (CLI readers); append() rejects. */
+  readOnly?: boolean;
+}
+
+type BatchOp = { type: 'put'; key: string; value: Buffer } | { type: 'del'; key: string };
+
+interface Pending {
+  session: string;
+  kind: AppendInput['kind'];
+  meta: JsonObject;
+  body: Uint8Array | undefined;
+  end: boolean;
+  extra?: (seq: number) => BatchOp[];
+  resolve(r: AppendResult): void;
+  reject(e: Error): void;
+}
+
+interface SessionState {
+  session: string;
+  firstSeq: number;
+  next: number;
+  lastHash: string | null;
+  lastSeq: number;
+  firstTs: number;
+  lastTs: number;
+  users: string[];
+  ended: boolean;
+}
+
+export interface CheckpointInfo {
+  size: number;
+  root: string;
+  note: string;
+}
+
+const MAX_USERS = 16;
+const EMPTY = Buffer.alloc(0);
+const DAY_MS = 86_400_000;
+
+export function defaultOrigin(): string {
+  const host = hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-') || 'localhost';
+  return `wiretrail.local/${host}/log`;
+}
+
+export function summaryOf(s: SessionState): SessionSummary {
+  return {
+    session: s.session,
+    firstSeq: s.firstSeq,
+    lastSeq: s.lastSeq,
+    count: s.next,
+    firstTs: s.firstTs,
+    lastTs: s.lastTs,
+    ended: s.ended,
+    lastHash: s.lastHash ?? '',
+    users: s.users,
+  };
+}
+
+export function mergeUsers(users: string[], add: string[]): string[] {
+  let out = users;
+  for (const u of add) {
+    if (out.includes(u) || out.length >= MAX_USERS) continue;
+    out = [...out, u].sort();
+  }
+  return out;
+}
+
+export class AuditLog implements Recorder {
+  readonly origin: string;
+  readonly dataDir: string;
+  readonly certsDir: string;
+  private state: 'open' | 'failed' | 'closing' | 'closed' = 'open';
+  private frontier = new TreeFrontier();
+  private sessions = new Map<string, SessionState>();
+  private queue: Pending[] = [];
+  private pumping = false;
+  private lastTs = 0;
+  private cp: { size: number; root: Buffer; note: string; at: number } | null = null;
+  private checkpointWanted = false;
+  private prunedBefore = 0;
+  private timer: NodeJS.Timeout | null = null;
+  private retentionTimer: NodeJS.Timeout | null = null;
+  private recoverTimer: NodeJS.Timeout | null = null;
+  private recoverDelay = 250;
+  private readonly log: Logger;
+  private readonly publisher: CheckpointPublisher;
+  private readonly intervalMs: number;
+  private readonly everyRecords: number;
+  private readonly sync: boolean;
+  private readonly maxBatchRecords: number;
+  private readonly maxBatchBytes: number;
+  private idle: Promise<void> = Promise.resolve();
+
+  private constructor(
+    private db: Db,
+    private signer: Signer | null,
+    private readonly opts: AuditOptions,
+  ) {
+    this.origin = opts.origin ?? defaultOrigin();
+    this.dataDir = opts.dataDir;
+    this.certsDir = opts.certsDir;
+    this.log = opts.logger ?? pino({ name: 'audit' }, pino.destination(2));
+    this.publisher = new CheckpointPublisher(opts.dataDir, opts.witness, this.log);
+    this.intervalMs = opts.checkpointIntervalMs ?? 1000;
+    this.everyRecords = opts.checkpointEveryRecords ?? 1000;
+    this.sync = opts.sync ?? true;
+    this.maxBatchRecords = opts.maxBatchRecords ?? 4096;
+    this.maxBatchBytes = opts.maxBatchBytes ?? 16 << 20;
+  }
+
+  static async open(opts: AuditOptions): Promise<AuditLog> {
+    const origin = opts.origin ?? defaultOrigin();
+    if (!validKeyName(origin)) throw new Error(`audit origin "${origin}" must not contain spaces or '+'`);
+    const signer = opts.readOnly ? null : loadOrCreateSigner(opts.certsDir, origin);
+    const db = await openDb(opts.dataDir, { create: !opts.readOnly });
+    const log = new AuditLog(db, signer, opts);
+    try {
+      await log.loadState();
+    } catch (err) {
+      await db.close().catch(() => undefined);
+      throw err;
+    }
+    if (!opts.readOnly) {
+      await log.recoverDangling();
+      log.timer = setInterval(() => log.tick(), log.intervalMs);
+      log.timer.unref();
+      if (opts.retentionDays !== undefined) {
+        log.retentionTimer = setInterval(() => void log.prune().catch((e) => log.log.error({ err: (e as Error).message }, 'audit: retention failed')), 3_600_000);
+        log.retentionTimer.unref();
+        await log.prune().catch((e) => log.log.error({ err: (e as Error).message }, 'audit: retention failed'));
+      }
+    }
+    return log;
+  }
+
+  get writable(): boolean {
+    return this.state === 'open' && !this.opts.readOnly;
+  }
+
+  /** Tree size of committed and in-flight records. */
+  get size(): number {
+    return this.frontier.size;
+  }
+
+  /** The database handle for the read side (verify, export). */
+  get store(): Db {
+    return this.db;
+  }
+
+  get prunedBeforeSeq(): number {
+    return this.prunedBefore;
+  }
+
+  append(input: AppendInput): Promise<AppendResult> {
+    const bad = validateInput(input);
+    if (bad) return Promise.reject(new TypeError(`audit append: ${bad}`));
+    return this.enqueue(input.session, input.kind, input.meta, input.body, false);
+  }
+
+  endSession(session: string, meta: JsonObject = {}): Promise<AppendResult> {
+    const bad = validateInput({ session, kind: 'session-end', meta });
+    if (bad) return Promise.reject(new TypeError(`audit endSession: ${bad}`));
+    return this.enqueue(session, 'session-end', meta, undefined, true);
+  }
+
+  private enqueue(session: string, kind: AppendInput['kind'], meta: JsonObject, body: Uint8Array | undefined, end: boolean, extra?: Pending['extra']): Promise<AppendResult> {
+    if (this.state !== 'open' || this.opts.readOnly) {
+      return Promise.reject(new StoreUnavailableError(this.unavailableReason()));
+    }
+    return new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({ session, kind, meta, body, end, extra, resolve, reject });
+      this.kick();
+    });
+  }
+
+  private unavailableReason(): string {
+    if (this.opts.readOnly) return 'audit log opened read-only';
+    if (this.state === 'failed') return 'audit store cannot write (see the audit log error); refusing to record';
+    return 'audit log is closed';
+  }
+
+  private kick(): void {
+    if (this.pumping) return;
+    this.pumping = true;
+    // setImmediate lets appends issued in the same tick join the first batch.
+    this.idle = new Promise<void>((done) => setImmediate(() => void this.pump().finally(done)));
+  }
+
+  private async pump(): Promise<void> {
+    try {
+      while (this.state === 'open' || this.state === 'closing') {
+        const want = this.checkpointWanted && this.frontier.size > (this.cp?.size ?? 0);
+        if (!this.queue.length && !want) break;
+        await this.commit(this.takeBatch());
+      }
+    } finally {
+      this.pumping = false;
+    }
+  }
+
+  private takeBatch(): Pending[] {
+    let bytes = 0;
+    let n = 0;
+    while (n < this.queue.length && n < this.maxBatchRecords) {
+      bytes += (this.queue[n]!.body?.byteLength ?? 0) + 512;
+      n++;
+      if (bytes >= this.maxBatchBytes) break;
+    }
+    return this.queue.splice(0, n);
+  }
+
+  private async commit(items: Pending[]): Promise<void> {
+    // Session ids seen for the first time in this process must not name an existing session.
+    const unknown = [...new Set(items.filter((p) => !this.sessions.has(p.session)).map((p) => p.session))];
+    const taken = new Set<string>();
+    if (unknown.length) {
+      try {
+        const found = await this.db.getMany(unknown.map(K.sessionIdKey));
+        found.forEach((v, i) => v !== undefined && taken.add(unknown[i]!));
+      } catch (err) {
+        this.fail(err, items);
+        return;
+      }
+    }
+
+    const ops: BatchOp[] = [];
+    const done: { p: Pending; r: AppendResult }[] = [];
+    const touched = new Set<SessionState>();
+    const fresh = new Set<SessionState>();
+    for (const p of items) {
+      if (taken.has(p.session)) {
+        p.reject(new Error(`audit: session "${p.session}" already exists in the log and has ended`));
+        continue;
+      }
+      let st = this.sessions.get(p.session);
+      if (st?.ended) {
+        p.reject(new Error(`audit: session "${p.session}" has ended`));
+        continue;
+      }
+      const seq = this.frontier.size;
+      const now = Date.now();
+      const ts = now > this.lastTs ? now : this.lastTs;
+      const sessionSeq = st ? st.next : 0;
+      const sessionPrev = st ? st.lastHash : null;
+      const meta = p.end ? { ...p.meta, count: sessionSeq, lastHash: sessionPrev } : p.meta;
+      const rec: AuditRecord = {
+        v: RECORD_VERSION,
+        origin: this.origin,
+        seq,
+        ts,
+        session: p.session,
+        sessionSeq,
+        sessionPrev,
+        kind: p.kind,
+        meta,
+        bodyHash: p.body ? sha256Hex(p.body) : null,
+      };
+      let bytes: Buffer;
+      try {
+        bytes = encodeRecord(rec);
+      } catch (err) {
+        p.reject(new TypeError(`audit append: ${(err as Error).message}`));
+        continue;
+      }
+      if (!st) {
+        st = { session: p.session, firstSeq: seq, next: 0, lastHash: null, lastSeq: seq, firstTs: ts, lastTs: ts, users: [], ended: false };
+        this.sessions.set(p.session, st);
+        fresh.add(st);
+      }
+      const hash = sha256Hex(bytes);
+      this.frontier.append(leafHash(bytes));
+      this.lastTs = ts;
+      ops.push({ type: 'put', key: K.recordKey(seq), value: bytes });
+      if (p.body) ops.push({ type: 'put', key: K.bodyKey(seq), value: Buffer.from(p.body.buffer, p.body.byteOffset, p.body.byteLength) });
+      ops.push({ type: 'put', key: K.indexKey(st.firstSeq, sessionSeq), value: Buffer.from(K.hex(seq, 16)) });
+      if (p.extra) ops.push(...p.extra(seq));
+      st.next = sessionSeq + 1;
+      st.lastHash = hash;
+      st.lastSeq = seq;
+      st.lastTs = ts;
+      const users = recordUsers(meta);
+      if (users.length) st.users = mergeUsers(st.users, users);
+      if (p.end) st.ended = true;
+      touched.add(st);
+      done.push({ p, r: { seq, hash } });
+    }
+    for (const st of touched) {
+      ops.push({ type: 'put', key: K.summaryKey(st.firstSeq), value: canonicalBytes(summaryOf(st)) });
+      if (fresh.has(st)) {
+        ops.push({ type: 'put', key: K.sessionIdKey(st.session), value: Buffer.from(K.hex(st.firstSeq, 16)) });
+        if (!st.ended) ops.push({ type: 'put', key: K.openKey(st.firstSeq), value: EMPTY });
+      } else if (st.ended) {
+        ops.push({ type: 'del', key: K.openKey(st.firstSeq) });
+      }
+    }
+    for (const t of this.frontier.takeWrites()) ops.push({ type: 'put', key: K.tileKey(t.level, t.index), value: packTile(t.hashes) });
+
+    const size = this.frontier.size;
+    const now = Date.now();
+    const cpSize = this.cp?.size ?? 0;
+    let cp: AuditLog['cp'] = null;
+    if (size > cpSize && (this.checkpointWanted || size - cpSize >= this.everyRecords || now - (this.cp?.at ?? 0) >= this.intervalMs)) {
+      const root = this.frontier.root();
+      const note = signNote(checkpointBody({ origin: this.origin, size, root }), [this.signer!]);
+      ops.push({ type: 'put', key: K.checkpointKey(size), value: Buffer.from(note) });
+      cp = { size, root, note, at: now };
+    }
+    if (!ops.length) return;
+
+    try {
+      await this.db.batch(ops, { sync: this.sync });
+    } catch (err) {
+      this.fail(err, done.map((d) => d.p));
+      return;
+    }
+    for (const st of touched) if (st.ended) this.sessions.delete(st.session);
+    if (cp) {
+      this.cp = cp;
+      this.checkpointWanted = false;
+      this.publisher.publish(cp.note, cp.size);
+    }
+    for (const { p, r } of done) p.resolve(r);
+  }
+
+  /** Store failure: reject everything in flight, stop accepting, and retry until the store writes again. */
+  private fail(err: unknown, inFlight: Pending[]): void {
+    const reason = (err as Error & { cause?: Error }).cause?.message ?? (err as Error).message;
+    if (this.state === 'open') {
+      this.state = 'failed';
+      this.log.fatal(
+        { err: reason },
+        'AUDIT LOG CANNOT WRITE: intercepted traffic is refused until the store recovers (check disk space and I/O errors)',
+      );
+    }
+    const e = new StoreUnavailableError(`audit store cannot write: ${reason}`, { cause: err });
+    for (const p of inFlight) p.reject(e);
+    for (const p of this.queue.splice(0)) p.reject(e);
+    this.scheduleRecover();
+  }
+
+  private scheduleRecover(): void {
+    if (this.recoverTimer || this.state !== 'failed') return;
+    this.recoverTimer = setTimeout(() => {
+      this.recoverTimer = null;
+      void this.recover();
+    }, this.recoverDelay);
+  }
+
+  private async recover(): Promise<void> {
+    if (this.state !== 'failed') return;
+    try {
+      // LevelDB keeps a sticky error after a failed write: reopen, then prove a synced write works.
+      await this.db.close().catch(() => undefined);
+      this.db = await openDb(this.dataDir, { create: true });
+      await this.loadState();
+      await this.db.batch(
+        [
+          { type: 'put', key: 'm/probe', value: Buffer.from(String(Date.now())) },
+          { type: 'del', key: 'm/probe' },
+        ],
+        { sync: true },
+      );
+    } catch (err) {
+      this.recoverDelay = Math.min(this.recoverDelay * 2, 5000);
+      this.log.error({ err: (err as Error).message, retryMs: this.recoverDelay }, 'audit: store still cannot write');
+      this.scheduleRecover();
+      return;
+    }
+    this.recoverDelay = 250;
+    this.state = 'open';
+    this.checkpointWanted = true;
+    this.log.warn({ size: this.frontier.size }, 'audit: store writes again; recording resumed');
+    this.kick();
+  }
+
+  private tick(): void {
+    if (this.state !== 'open') return;
+    if (this.frontier.size > (this.cp?.size ?? 0)) {
+      this.checkpointWanted = true;
+      this.kick();
+    }
+  }
+
+  /** Rebuilds the in-memory state (tree edge, open sessions, last checkpoint) from the store. */
+  private async loadState(): Promise<void> {
+    const lastKeys = await this.db.keys({ gte: 'r/', lt: 'r0', reverse: true, limit: 1 }).all();
+    let size = 0;
+    this.lastTs = 0;
+    if (lastKeys[0]) {
+      const seq = K.parseHex(lastKeys[0].slice(2), 16);
+      if (seq === null) throw new Error(`audit store is inconsistent: bad record key ${lastKeys[0]}; run wiretrail verify`);
+      size = seq + 1;
+      this.lastTs = decodeRecord((await this.db.get(lastKeys[0]))!).ts;
+    }
+    const rows: Buffer[][] = [];
+    for (let k = 0; rowCount(size, k) > 0; k++) {
+      const count = rowCount(size, k);
+      const partial = count % TILE_WIDTH;
+      rows[k] = [];
+      if (!partial) continue;
+      const v = await this.db.get(K.tileKey(k, Math.floor(count / TILE_WIDTH)));
+      const hashes = v ? unpackTile(v) : null;
+      if (!hashes || hashes.length < partial) throw new Error(`audit store is inconsistent: tree tile ${k} does not match ${size} records; run wiretrail verify`);
+      rows[k] = hashes.slice(0, partial).map((h) => Buffer.from(h));
+    }
+    this.frontier = TreeFrontier.restore(size, rows);
+
+    this.cp = null;
+    const cps = await this.db.values({ gte: 'c/', lt: 'c0', reverse: true, limit: 1 }).all();
+    if (cps[0]) {
+      const note = cps[0].toString('utf8');
+      const c = openCheckpoint(note, []);
+      if (c.size > size) throw new Error(`audit store is inconsistent: checkpoint covers ${c.size} records but only ${size} exist; run wiretrail verify`);
+      const root = c.size === size ? this.frontier.root() : await this.rootAt(c.size);
+      if (!root.equals(c.root)) throw new Error(`audit store is inconsistent: the tree does not match checkpoint ${c.size}; run wiretrail verify`);
+      this.cp = { size: c.size, root: c.root, note, at: Date.now() };
+    }
+
+    this.sessions.clear();
+    for await (const key of this.db.keys({ gte: 'o/', lt: 'o0' })) {
+      const v = await this.db.get(K.summaryKey(K.parseHex(key.slice(2), 16) ?? -1));
+      if (!v) throw new Error(`audit store is inconsistent: open session ${key} has no summary; run wiretrail verify`);
+      const s = JSON.parse(v.toString('utf8')) as SessionSummary;
+      this.sessions.set(s.session, { ...s, next: s.count, lastHash: s.lastHash || null });
+    }
+
+    this.prunedBefore = 0;
+    const rp = await this.db.get(K.RETENTION_KEY);
+    if (rp) {
+      const r = await this.db.get(K.recordKey(K.parseHex(rp.toString(), 16) ?? -1));
+      const p = r ? decodeRecord(r).meta.prunedBefore : undefined;
+      if (typeof p === 'number') this.prunedBefore = p;
+    }
+  }
+
+  /** Sessions left open by a previous process (crash): end them so their chains are complete. */
+  private async recoverDangling(): Promise<void> {
+    const open = [...this.sessions.keys()];
+    if (open.length) {
+      this.log.warn({ sessions: open.length }, 'audit: ending sessions left open by a previous run');
+      await Promise.all(open.map((s) => this.endSession(s, { reason: 'recovered-after-restart' })));
+    }
+    await this.checkpointNow();
+  }
+
+  /** Root hash of the tree at an earlier size, from the stored tiles. */
+  async rootAt(size: number): Promise<Buffer> {
+    return rangeHashFromTiles(this.tileSource())(0, size);
+  }
+
+  tileSource(opts: { snapshot?: unknown } = {}) {
+    return async (level: number, index: number): Promise<Buffer[] | null> => {
+      const v = await this.db.get(K.tileKey(level, index), opts as object);
+      return v ? unpackTile(v) : null;
+    };
+  }
+
+  /** Signs a checkpoint now if records arrived since the last one; resolves once it is committed. */
+  async checkpointNow(): Promise<CheckpointInfo | null> {
+    if (this.state === 'open' && !this.opts.readOnly) {
+      this.checkpointWanted = true;
+      this.kick();
+      await this.drained();
+      await this.publisher.flush();
+    }
+    return this.latestCheckpoint();
+  }
+
+  latestCheckpoint(): CheckpointInfo | null {
+    return this.cp ? { size: this.cp.size, root: this.cp.root.toString('hex'), note: this.cp.note } : null;
+  }
+
+  /** Waits until every queued append is committed (or rejected). */
+  async drained(): Promise<void> {
+    while (this.pumping || this.queue.length) await this.idle;
+  }
+
+  /** Public keys that verify this log's checkpoints (current and earlier ones). */
+  publicKeys(): Verifier[] {
+    return readPublicKeys(this.certsDir);
+  }
+
+  /** Replaces the signing key; checkpoints from now on carry the new key's signature. */
+  async rotateKey(): Promise<Verifier> {
+    if (this.opts.readOnly) throw new Error('audit log opened read-only');
+    await this.drained();
+    this.signer = rotateSigningKey(this.certsDir, this.origin);
+    this.log.info({ key: this.signer.text }, 'audit: checkpoint signing key rotated');
+    return this.signer;
+  }
+
+  /**
+   * Retention: deletes bodies of records older than retentionDays. A 'retention' record naming the
+   * cut (prunedBefore) is committed first, so verify can tell pruned bodies from deleted ones.
+   */
+  async prune(now = Date.now()): Promise<{ prunedBefore: number; previous: number }> {
+    const days = this.opts.retentionDays;
+    const previous = this.prunedBefore;
+    if (days === undefined || this.opts.readOnly) return { prunedBefore: previous, previous };
+    const cutoff = now - days * DAY_MS;
+    await this.drained();
+    let lo = previous;
+    let hi = this.frontier.size;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const v = await this.db.get(K.recordKey(mid));
+      if (!v) throw new Error(`record ${mid} is missing; run wiretrail verify`);
+      if (decodeRecord(v).ts < cutoff) lo = mid + 1;
+      else hi = mid;
+    }
+    if (lo <= previous) return { prunedBefore: previous, previous };
+    const session = `wiretrail-retention-${lo}-${now}`;
+    await this.enqueue(session, 'retention', { prunedBefore: lo, cutoff, days }, undefined, false, (seq) => [
+      { type: 'put', key: K.RETENTION_KEY, value: Buffer.from(K.hex(seq, 16)) },
+    ]);
+    await this.endSession(session);
+    this.prunedBefore = lo;
+    await this.db.clear({ gte: 'b/', lt: K.bodyKey(lo) });
+    this.log.info({ prunedBefore: lo, days }, 'audit: retention pruned old bodies');
+    return { prunedBefore: lo, previous };
+  }
+
+  /** The committed records of one session, in order, with bodies. [] when the session is unknown. */
+  async readSession(session: string): Promise<StoredRecord[]> {
+    const fs = await this.db.get(K.sessionIdKey(session));
+    if (!fs) return [];
+    const firstSeq = K.parseHex(fs.toString(), 16);
+    if (firstSeq === null) throw new Error(`audit store is inconsistent: bad session index for "${session}"`);
+    const prefix = K.indexPrefix(firstSeq);
+    const seqs: number[] = [];
+    for await (const v of this.db.values({ gte: prefix, lt: K.prefixEnd(prefix) })) {
+      const s = K.parseHex(v.toString(), 16);
+      if (s === null) throw new Error(`audit store is inconsistent: bad session index entry for "${session}"`);
+      seqs.push(s);
+    }
+    return this.readRecords(seqs);
+  }
+
+  async readRecords(seqs: number[]): Promise<StoredRecord[]> {
+    const out: StoredRecord[] = [];
+    for (let i = 0; i < seqs.length; i += 512) {
+      const part = seqs.slice(i, i + 512);
+      const [recs, bodies] = await Promise.all([this.db.getMany(part.map(K.recordKey)), this.db.getMany(part.map(K.bodyKey))]);
+      part.forEach((seq, j) => {
+        const bytes = recs[j];
+        if (!bytes) throw new Error(`audit store is inconsistent: record ${seq} is missing; run wiretrail verify`);
+        out.push(this.toStored(bytes, bodies[j]));
+      });
+    }
+    return out;
+  }
+
+  toStored(bytes: Buffer, body: Buffer | undefined): StoredRecord {
+    const r = decodeRecord(bytes);
+    const pruned = r.bodyHash !== null && body === undefined && r.seq < this.prunedBefore;
+    return { ...r, hash: sha256Hex(bytes), body: body ?? null, bodyPruned: pruned };
+  }
+
+  /** Session summaries in order of their first record. */
+  async listSessions(filter: { since?: number; until?: number; user?: string; limit?: number } = {}): Promise<SessionSummary[]> {
+    const out: SessionSummary[] = [];
+    for await (const v of this.db.values({ gte: 's/', lt: 's0' })) {
+      const s = JSON.parse(v.toString('utf8')) as SessionSummary;
+      if (filter.since !== undefined && s.lastTs < filter.since) continue;
+      if (filter.until !== undefined && s.firstTs > filter.until) continue;
+      if (filter.user !== undefined && !s.users.includes(filter.user)) continue;
+      out.push(s);
+      if (filter.limit !== undefined && out.length >= filter.limit) break;
+    }
+    return out;
+  }
+
+  async sessionSummary(session: string): Promise<SessionSummary | null> {
+    const fs = await this.db.get(K.sessionIdKey(session));
+    if (!fs) return null;
+    const v = await this.db.get(K.summaryKey(K.parseHex(fs.toString(), 16) ?? -1));
+    return v ? (JSON.parse(v.toString('utf8')) as SessionSummary) : null;
+  }
+
+  /** Flushes pending batches, writes a final checkpoint, releases the store. */
+  async close(): Promise<void> {
+    if (this.state === 'closed' || this.state === 'closing') {
+      await this.idle;
+      return;
+    }
+    const wasOpen = this.state === 'open';
+    if (this.timer) clearInterval(this.timer);
+    if (this.retentionTimer) clearInterval(this.retentionTimer);
+    if (this.recoverTimer) clearTimeout(this.recoverTimer);
+    this.recoverTimer = null;
+    if (wasOpen && !this.opts.readOnly) {
+      this.checkpointWanted = true;
+      this.state = 'closing';
+      this.kick();
+      await this.drained();
+      await this.publisher.flush();
+    }
+    this.state = 'closed';
+    for (const p of this.queue.splice(0)) p.reject(new StoreUnavailableError('audit log is closed'));
+    await this.db.close();
+  }
+}
+
+function validateInput(input: AppendInput): string | null {
+  if (typeof input.session !== 'string' || !input.session || input.session.length > MAX_SESSION_ID) {
+    return `session must be a non-empty string of at most ${MAX_SESSION_ID} characters`;
+  }
+  if (!RECORD_KINDS.has(input.kind)) return `unknown record kind "${String(input.kind)}"`;
+  if (input.meta === null || typeof input.meta !== 'object' || Array.isArray(input.meta)) return 'meta must be an object';
+  const bad = findNonCanonical(input.meta);
+  if (bad) return `meta is not canonical JSON: ${bad}`;
+  if (input.body !== undefined && !(input.body instanceof Uint8Array)) return 'body must be a Uint8Array';
+  return null;
+}

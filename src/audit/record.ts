@@ -1,0 +1,103 @@
+// Record shape and its canonical (RFC 8785) encoding: the bytes that are hashed, chained and logged.
+import { createHash } from 'node:crypto';
+import canonicalize from 'canonicalize';
+import type { AuditRecord, JsonObject, JsonValue, RecordKind } from './types.js';
+
+export type { AuditRecord };
+
+export const RECORD_VERSION = 1;
+
+export const RECORD_KINDS: ReadonlySet<string> = new Set<RecordKind>([
+  'connect',
+  'tunnel',
+  'deny',
+  'request',
+  'response-head',
+  'chunk',
+  'response-end',
+  'error',
+  'auth',
+  'session-end',
+  'retention',
+]);
+
+export const MAX_SESSION_ID = 200;
+
+export function sha256(data: Uint8Array): Buffer {
+  return createHash('sha256').update(data).digest();
+}
+
+export function sha256Hex(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+/**
+ * Checks that a meta value is canonical-JSON-safe: plain objects, arrays, strings, booleans, null
+ * and safe integers only (floats would make hashing depend on number formatting).
+ * Returns a path to the first offending value, or null.
+ */
+export function findNonCanonical(value: unknown, path = 'meta', depth = 0): string | null {
+  if (depth > 32) return `${path} (nested deeper than 32 levels)`;
+  if (value === null || typeof value === 'string' || typeof value === 'boolean') return null;
+  if (typeof value === 'number') return Number.isSafeInteger(value) ? null : `${path} (not a safe integer: ${value})`;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const bad = findNonCanonical(value[i], `${path}[${i}]`, depth + 1);
+      if (bad) return bad;
+    }
+    return null;
+  }
+  if (typeof value === 'object') {
+    const proto = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null) return `${path} (not a plain object)`;
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      if (v === undefined) return `${path}.${k} (undefined)`;
+      const bad = findNonCanonical(v, `${path}.${k}`, depth + 1);
+      if (bad) return bad;
+    }
+    return null;
+  }
+  return `${path} (unsupported type ${typeof value})`;
+}
+
+/** RFC 8785 canonical bytes of a JSON value. Throws on values JSON cannot carry. */
+export function canonicalBytes(value: unknown): Buffer {
+  const s = canonicalize(value);
+  if (s === undefined) throw new TypeError('value has no JSON representation');
+  return Buffer.from(s, 'utf8');
+}
+
+export function encodeRecord(r: AuditRecord): Buffer {
+  return canonicalBytes(r);
+}
+
+/** Parses stored record bytes; throws a descriptive Error when the shape is wrong. */
+export function decodeRecord(bytes: Uint8Array): AuditRecord {
+  const r = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as AuditRecord;
+  if (
+    r === null ||
+    typeof r !== 'object' ||
+    typeof r.seq !== 'number' ||
+    typeof r.session !== 'string' ||
+    typeof r.sessionSeq !== 'number' ||
+    typeof r.ts !== 'number' ||
+    typeof r.kind !== 'string' ||
+    typeof r.meta !== 'object' ||
+    r.meta === null ||
+    (r.sessionPrev !== null && typeof r.sessionPrev !== 'string') ||
+    (r.bodyHash !== null && typeof r.bodyHash !== 'string')
+  ) {
+    throw new Error('record does not have the expected fields');
+  }
+  return r;
+}
+
+/** Identity strings a record names (meta.identity subject and email), for --user filtering. */
+export function recordUsers(meta: JsonObject): string[] {
+  const id = meta.identity as JsonValue | undefined;
+  if (!id || typeof id !== 'object' || Array.isArray(id)) return [];
+  const out: string[] = [];
+  if (typeof id.subject === 'string' && id.subject) out.push(id.subject);
+  if (typeof id.email === 'string' && id.email) out.push(id.email);
+  return out;
+}
