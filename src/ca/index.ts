@@ -13,3 +13,16 @@ export {
 } from './authority.js';
 export { exportCA, type ExportFormat } from './export.js';
 export { caPaths, CA_CERT_FILE, CA_KEY_FILE } from './store.js';
+export {
+  clientEnv,
+  formatEnv,
+  writeTrustBundle,
+  checkProxyUrl,
+  parseNoProxy,
+  DEFAULT_PROXY_URL,
+  DEFAULT_NO_PROXY,
+  BUNDLE_FILE,
+  SHELLS,
+  type Shell,
+  type ClientEnvOptions,
+} from './client-env.js';

@@ -1,10 +1,76 @@
-// Placeholder until the owning issue lands this command.
+// `wiretrail env`: the lines a client needs (proxy + CA trust). Creates the CA when there is none yet,
+// through the same code path as `wiretrail start`, so `eval "$(wiretrail env)"` works before the first start.
+import { resolve, join } from 'node:path';
 import type { Command } from '../main.js';
-import { CliError } from '../args.js';
+import { parse, CliError, UsageError } from '../args.js';
+import {
+  loadOrCreateCA,
+  clientEnv,
+  formatEnv,
+  writeTrustBundle,
+  checkProxyUrl,
+  parseNoProxy,
+  DEFAULT_PROXY_URL,
+  DEFAULT_NO_PROXY,
+  BUNDLE_FILE,
+  SHELLS,
+  type Shell,
+} from '../../ca/index.js';
+
+const USAGE = `wiretrail env [--proxy URL] [--certs DIR] [--no-proxy LIST] [--bundle FILE] [--shell sh|fish|powershell]
+
+  Prints environment lines for a client: eval "$(wiretrail env)" (sh), wiretrail env --shell fish | source,
+  wiretrail env --shell powershell | Invoke-Expression.
+  --proxy     proxy URL (default ${DEFAULT_PROXY_URL})
+  --certs     certificate directory (default ./certs); the CA is created there if missing
+  --no-proxy  comma-separated hosts that bypass the proxy (default ${DEFAULT_NO_PROXY.join(',')})
+  --bundle    where to write system roots + our CA (default <certs>/${BUNDLE_FILE})
+  --shell     output syntax (default sh)`;
 
 export const command: Command = {
-  summary: '(not yet available)',
-  async run() {
-    throw new CliError('env is not available in this build');
+  summary: 'print the environment lines that point a client at wiretrail',
+  async run(argv) {
+    const { values } = parse(
+      argv,
+      {
+        proxy: { type: 'string' },
+        certs: { type: 'string' },
+        'no-proxy': { type: 'string' },
+        bundle: { type: 'string' },
+        shell: { type: 'string' },
+      },
+      USAGE,
+    );
+    if (values.help) {
+      process.stdout.write(USAGE + '\n');
+      return 0;
+    }
+    const shell = (values.shell ?? 'sh') as Shell;
+    if (!SHELLS.includes(shell)) throw new UsageError(`--shell: expected sh, fish or powershell, got "${values.shell}"`);
+    let proxyUrl: string;
+    let noProxy: string[];
+    try {
+      proxyUrl = checkProxyUrl(values.proxy ?? DEFAULT_PROXY_URL);
+      noProxy = values['no-proxy'] !== undefined ? parseNoProxy(values['no-proxy']) : [...DEFAULT_NO_PROXY];
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const certsDir = resolve(values.certs ?? 'certs');
+    const bundlePath = resolve(values.bundle ?? join(certsDir, BUNDLE_FILE));
+
+    let ca;
+    try {
+      ca = await loadOrCreateCA({ certsDir });
+      writeTrustBundle(bundlePath, ca.certPem, ca.subject.split('\n')[0] ?? 'wiretrail CA');
+    } catch (err) {
+      throw new CliError((err as Error).message);
+    }
+    // stderr, so that stdout stays safe to eval.
+    if (ca.created) process.stderr.write(`wiretrail env: created a new CA at ${ca.certPath} (sha256 ${ca.fingerprint256})\n`);
+    for (const w of ca.warnings) process.stderr.write(`wiretrail env: warning: ${w}\n`);
+
+    const out = formatEnv(clientEnv({ proxyUrl, caCertPath: ca.certPath, bundlePath, noProxy }), shell);
+    await new Promise<void>((res, rej) => process.stdout.write(out, (err) => (err ? rej(err) : res())));
+    return 0;
   },
 };
