@@ -16,7 +16,7 @@ function rsa(): { forgeKey: forge.pki.rsa.PrivateKey; pub: forge.pki.rsa.PublicK
   return { forgeKey, pub: forge.pki.setRsaPublicKey(forgeKey.n, forgeKey.e), pem };
 }
 
-function cert(subjectCn: string, pub: forge.pki.PublicKey, issuer: forge.pki.CertificateField[] | null, signKey: forge.pki.PrivateKey, ca: boolean): forge.pki.Certificate {
+function cert(subjectCn: string, pub: forge.pki.PublicKey, issuer: forge.pki.CertificateField[] | null, signKey: forge.pki.rsa.PrivateKey, ca: boolean): forge.pki.Certificate {
   const c = forge.pki.createCertificate();
   c.publicKey = pub;
   c.serialNumber = '01' + randomBytes(8).toString('hex');
