@@ -47,7 +47,7 @@ export interface LeafBench {
 export async function benchLeafIssuance(n = 1000, forgeN = 5): Promise<LeafBench> {
   const dir = mkdtempSync(join(tmpdir(), 'wiretrail-bench-'));
   try {
-    const ca = await loadOrCreateCA({ certsDir: dir, cacheSize: 3 * n + 10 });
+    const ca = await loadOrCreateCA({ certsDir: dir, cacheSize: 3 * n + 100, contextCacheSize: 3 * n + 100 });
     for (let i = 0; i < 50; i++) ca.contextFor(`warmup-${i}.example`); // JIT warm-up
 
     const cert: number[] = [];

@@ -26,7 +26,9 @@ export const LEAF_BACKDATE_MS = HOUR;
 export const DEFAULT_LEAF_VALIDITY_DAYS = 30;
 /** Apple's limit for TLS server certificates from user-trusted roots is 825 days; stay below the public 398 too. */
 export const MAX_LEAF_VALIDITY_DAYS = 397;
-export const DEFAULT_LEAF_CACHE_SIZE = 2000;
+export const DEFAULT_LEAF_CACHE_SIZE = 4096;
+/** A SecureContext costs ~33 KB of OpenSSL memory against ~1 KB for a leaf, so fewer are kept. */
+export const DEFAULT_CONTEXT_CACHE_SIZE = 256;
 
 export interface LeafCertificate {
   /** The leaf certificate (PEM). The CA is not appended: clients hold it as their trust anchor. */
@@ -50,9 +52,13 @@ export interface CertificateAuthority {
 }
 
 export interface CaStats {
+  /** Leaves issued so far. */
   issued: number;
+  /** Requests answered from the leaf cache. */
   hits: number;
+  /** Leaves and TLS contexts currently cached. */
   cached: number;
+  contexts: number;
 }
 
 /** What loadOrCreateCA returns: the interface plus facts for start-up messages and tests. */
@@ -72,8 +78,10 @@ export interface CaOptions {
   now?: () => Date;
   /** Leaf lifetime in days (default 30, at most 397); always clamped to the CA's notAfter. */
   leafValidityDays?: number;
-  /** Most leaves kept in memory (LRU, default 2000). */
+  /** Most leaves kept in memory (LRU, default 4096). */
   cacheSize?: number;
+  /** Most TLS contexts kept in memory (LRU, default 256); an evicted one is rebuilt from its cached leaf. */
+  contextCacheSize?: number;
 }
 
 const floorToSecond = (ms: number) => Math.floor(ms / 1000) * 1000;
@@ -119,7 +127,6 @@ function octetString(bytes: Buffer): forge.asn1.Asn1 {
 interface CacheEntry {
   leaf: LeafCertificate;
   refreshAt: number;
-  context?: SecureContext;
 }
 
 class Authority implements LoadedCertificateAuthority {
@@ -141,6 +148,7 @@ class Authority implements LoadedCertificateAuthority {
   readonly #now: () => Date;
   readonly #validityMs: number;
   readonly #cache: Lru<string, CacheEntry>;
+  readonly #contexts: Lru<string, { leaf: LeafCertificate; context: SecureContext }>;
   #issued = 0;
   #hits = 0;
 
@@ -156,6 +164,7 @@ class Authority implements LoadedCertificateAuthority {
     now: () => Date;
     validityDays: number;
     cacheSize: number;
+    contextCacheSize: number;
   }) {
     this.certPem = init.certPem;
     this.certDer = init.cert.raw;
@@ -175,36 +184,40 @@ class Authority implements LoadedCertificateAuthority {
     this.#now = init.now;
     this.#validityMs = init.validityDays * DAY;
     this.#cache = new Lru(init.cacheSize);
+    this.#contexts = new Lru(init.contextCacheSize);
   }
 
   contextFor(host: string): SecureContext {
-    const entry = this.#entry(host);
-    entry.context ??= createSecureContext({ key: entry.leaf.keyPem, cert: entry.leaf.certPem });
-    return entry.context;
+    const { key, entry } = this.#entry(host);
+    const cached = this.#contexts.get(key);
+    if (cached && cached.leaf === entry.leaf) return cached.context;
+    const context = createSecureContext({ key: entry.leaf.keyPem, cert: entry.leaf.certPem });
+    this.#contexts.set(key, { leaf: entry.leaf, context });
+    return context;
   }
 
   leafFor(host: string): LeafCertificate {
-    return this.#entry(host).leaf;
+    return this.#entry(host).entry.leaf;
   }
 
   stats(): CaStats {
-    return { issued: this.#issued, hits: this.#hits, cached: this.#cache.size };
+    return { issued: this.#issued, hits: this.#hits, cached: this.#cache.size, contexts: this.#contexts.size };
   }
 
   // Synchronous on purpose: issuance takes well under a millisecond of CPU, and being synchronous
   // means concurrent requests for one new host can only ever produce a single issuance.
-  #entry(host: string): CacheEntry {
+  #entry(host: string): { key: string; entry: CacheEntry } {
     const name = leafName(host);
     const key = `${name.kind}:${name.name}`;
     const now = this.#now().getTime();
     const cached = this.#cache.get(key);
     if (cached && now < cached.refreshAt) {
       this.#hits++;
-      return cached;
+      return { key, entry: cached };
     }
     const entry = this.#issue(name, now);
     this.#cache.set(key, entry);
-    return entry;
+    return { key, entry };
   }
 
   #issue(name: LeafName, now: number): CacheEntry {
@@ -284,5 +297,6 @@ export async function loadOrCreateCA(opts: CaOptions): Promise<LoadedCertificate
     now,
     validityDays,
     cacheSize: opts.cacheSize ?? DEFAULT_LEAF_CACHE_SIZE,
+    contextCacheSize: opts.contextCacheSize ?? DEFAULT_CONTEXT_CACHE_SIZE,
   });
 }

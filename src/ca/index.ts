@@ -9,6 +9,8 @@ export {
   CA_VALIDITY_MS,
   CA_EXPIRY_WARNING_MS,
   DEFAULT_LEAF_VALIDITY_DAYS,
+  DEFAULT_LEAF_CACHE_SIZE,
+  DEFAULT_CONTEXT_CACHE_SIZE,
   LEAF_BACKDATE_MS,
 } from './authority.js';
 export { exportCA, type ExportFormat } from './export.js';

@@ -29,6 +29,7 @@ export interface LoadedFiles {
 /** Reads the CA files, or creates them with `generate` when neither exists. Safe against a concurrent first start. */
 export async function loadOrCreateFiles(paths: CaPaths, generate: () => Promise<{ certPem: string; keyPem: string }>): Promise<LoadedFiles> {
   mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  checkDirPermissions(paths.dir);
   let created = false;
   if (!existsSync(paths.keyPath) && !existsSync(paths.certPath)) {
     const { certPem, keyPem } = await generate();
@@ -102,6 +103,17 @@ export function readCaFiles(paths: CaPaths): { cert: X509Certificate; certPem: s
   if (!cert.ca) throw new Error(`${paths.certPath} is not a CA certificate (basicConstraints CA:TRUE missing)`);
   if (!cert.checkPrivateKey(key)) throw new Error(`CA key ${paths.keyPath} does not match certificate ${paths.certPath}`);
   return { cert, certPem, key };
+}
+
+/** Anyone who can write the directory can swap in a CA of their own. */
+function checkDirPermissions(dir: string): void {
+  if (process.platform === 'win32') return;
+  const st = statSync(dir);
+  if (!st.isDirectory()) throw new Error(`certs path ${dir} is not a directory`);
+  if ((st.mode & 0o002) !== 0) {
+    const mode = (st.mode & 0o7777).toString(8).padStart(4, '0');
+    throw new Error(`certs directory ${dir} is writable by others (mode ${mode}); run "chmod 700 ${dir}"`);
+  }
 }
 
 function checkKeyPermissions(keyPath: string): void {

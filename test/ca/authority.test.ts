@@ -128,10 +128,10 @@ t.test('host names are normalised and bad ones refused with a clear error', asyn
 
 t.test('leaves are cached per host, LRU-bounded, and renewed shortly before expiry', async (t) => {
   let now = Date.parse('2031-06-01T00:00:00Z');
-  const ca = await loadOrCreateCA({ certsDir: t.testdir(), now: () => new Date(now), cacheSize: 2 });
+  const ca = await loadOrCreateCA({ certsDir: t.testdir(), now: () => new Date(now), cacheSize: 2, contextCacheSize: 1 });
   const ctx = ca.contextFor('a.example');
   t.equal(ca.contextFor('a.example'), ctx, 'same context object');
-  t.same(ca.stats(), { issued: 1, hits: 1, cached: 1 });
+  t.same(ca.stats(), { issued: 1, hits: 1, cached: 1, contexts: 1 });
   ca.contextFor('b.example');
   ca.contextFor('a.example'); // a is now the most recent
   ca.contextFor('c.example'); // evicts b
@@ -141,6 +141,12 @@ t.test('leaves are cached per host, LRU-bounded, and renewed shortly before expi
   t.equal(ca.stats().issued, issued, 'a stayed cached');
   ca.contextFor('b.example');
   t.equal(ca.stats().issued, issued + 1, 'b was evicted and reissued');
+  t.equal(ca.stats().contexts, 1, 'contexts have their own, smaller bound');
+  const leafA = ca.leafFor('a.example');
+  const ctxA = ca.contextFor('a.example');
+  t.not(ctxA, ctx, 'an evicted context is rebuilt');
+  t.equal(ca.leafFor('a.example'), leafA, 'from the cached leaf');
+  t.equal(ca.contextFor('a.example'), ctxA);
 
   const first = ca.leafFor('a.example');
   now += 28 * DAY;
@@ -217,6 +223,10 @@ t.test('unsafe or inconsistent CA files are refused with a clear error', async (
   writeFileSync(ca.certPath, leafAsCa);
   await t.rejects(loadOrCreateCA({ certsDir: dir }), /not a CA certificate/);
   writeFileSync(ca.certPath, ca.certPem);
+
+  chmodSync(dir, 0o777);
+  await t.rejects(loadOrCreateCA({ certsDir: dir }), /certs directory .* is writable by others \(mode 0777\); run "chmod 700/);
+  chmodSync(dir, 0o700);
 
   unlinkSync(keyPath);
   await t.rejects(loadOrCreateCA({ certsDir: dir }), /no key/);
