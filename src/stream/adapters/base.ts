@@ -1,0 +1,51 @@
+// What every provider adapter implements. An adapter instance serves one lane (client or record):
+// it masks the decoded text fields of each message through that lane's channels and returns the
+// messages to emit, possibly with a synthesized message carrying released text before an end signal.
+import type { Json, JsonObj, Lane } from '../lane.js';
+
+/** An SSE event (event name, data, id) or an NDJSON line (data only). */
+export interface Msg {
+  event?: string;
+  data: string;
+  id?: string;
+}
+
+export interface StreamAdapter {
+  /** Handles one message; returns what to emit in its place (in order). */
+  message(msg: Msg): Msg[];
+  /** End of stream (normal end or abort): releases every open channel as messages to append. */
+  finish(): Msg[];
+  /** A non-streamed JSON body: masks it in place, returns true when something changed. */
+  json(body: Json): boolean;
+}
+
+export function isObj(v: unknown): v is JsonObj {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** JSON.parse that reports failure as undefined instead of throwing. */
+export function parseJson(text: string): Json | undefined {
+  try {
+    return JSON.parse(text) as Json;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A message whose data is not JSON (broken stream, truncated event): pass it on, masked as text.
+ * Returns the original message when masking changes nothing.
+ */
+export function textFallback(lane: Lane, msg: Msg): Msg {
+  const masked = lane.text(msg.data);
+  return masked === msg.data ? msg : { ...msg, data: masked };
+}
+
+export function out(msg: Msg, obj: Json, changed: boolean): Msg {
+  return changed ? { ...msg, data: JSON.stringify(obj) } : msg;
+}
+
+/** Generic non-streamed body: every string except identifiers and opaque blobs. */
+export function maskJsonBody(lane: Lane, body: Json): boolean {
+  return lane.walk(body);
+}

@@ -1,0 +1,18 @@
+// The stream stage: parses AI API bodies (SSE, NDJSON, JSON), masks secrets in the decoded text
+// fields token by token, and re-serialises them for the client and for the log.
+export type {
+  ExchangeMeta,
+  ResponseMeta,
+  Output,
+  ResponseProcessor,
+  ResponseMasks,
+  RequestMaskResult,
+  Finding,
+  MaskSession,
+} from './types.js';
+export { createResponseProcessor } from './processor.js';
+export { maskRequestBody } from './request.js';
+export { SseParser, type SseEvent, type SseItem } from './sse-parser.js';
+export { serializeEvent, serializeItem, type OutEvent } from './sse-serializer.js';
+export { NdjsonParser } from './ndjson-parser.js';
+export { apiFromPath, type Api } from './select.js';

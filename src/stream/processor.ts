@@ -1,0 +1,311 @@
+// The response side: decode the body, parse its framing, let the adapter mask each message on two
+// lanes (what the client gets, what the log records), and serialise the result chunk by chunk.
+import { TextDecoder } from 'node:util';
+import { createAdapter, PassAdapter, type Msg, type StreamAdapter } from './adapters/index.js';
+import { parseJson } from './adapters/base.js';
+import { BodyDecoder, parseContentEncoding } from './content-encoding.js';
+import { Lane, type Json } from './lane.js';
+import { NdjsonParser } from './ndjson-parser.js';
+import { apiFromPath, confirmApi, framingOf, getHeader, type Api } from './select.js';
+import { SseParser, type SseItem } from './sse-parser.js';
+import { serializeEvent, serializeItem } from './sse-serializer.js';
+import type { ExchangeMeta, Finding, Output, ResponseMasks, ResponseMeta, ResponseProcessor } from './types.js';
+
+/** Largest non-streamed JSON body parsed whole; a bigger one is masked as a text stream. */
+const JSON_MAX_BYTES = 32 * 1024 * 1024;
+const EMPTY: Buffer = Buffer.alloc(0);
+
+type Mode = 'sse' | 'ndjson' | 'json' | 'text' | 'none';
+
+/** Headers that describe the upstream bytes, not the body we send once we re-serialise it. */
+const BODY_HEADERS = new Set(['content-encoding', 'content-length', 'content-md5']);
+
+const TEXTUAL = /^(text\/|application\/(json|x-ndjson|ndjson|jsonl|xml|javascript|x-www-form-urlencoded|graphql)|[^;]*\+(json|xml))/i;
+
+interface LaneCtx {
+  lane: Lane;
+  /** The record lane always masks; the client lane may be absent (raw bytes). */
+  record: boolean;
+  adapter: StreamAdapter | null;
+  out: string[];
+  /** Text mode: decoder of the body bytes, and how masked text is encoded back. */
+  text?: { decoder: TextDecoder | null; latin1: boolean };
+}
+
+function copyHeaders(h: ResponseMeta['headers'], drop: Set<string> | null): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined) continue;
+    if (drop && drop.has(k.toLowerCase())) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+class Processor implements ResponseProcessor {
+  readonly headers: Record<string, string | string[]>;
+  private readonly mode: Mode;
+  private readonly hint: Api | null;
+  private api: Api | null;
+  private resolved = false;
+  private readonly clientRaw: boolean;
+  private readonly decoder: BodyDecoder | null;
+  private decodeFailed = false;
+  private readonly sse: SseParser | null;
+  private readonly ndjson: NdjsonParser | null;
+  private readonly lanes: LaneCtx[] = [];
+  private jsonParts: Buffer[] = [];
+  private jsonSize = 0;
+  private textFallbackFromJson = false;
+  private finished = false;
+
+  constructor(ex: ExchangeMeta, res: ResponseMeta, mask: ResponseMasks) {
+    const codings = parseContentEncoding(getHeader(res.headers, 'content-encoding'));
+    const contentType = getHeader(res.headers, 'content-type');
+    const noBody = ex.method.toUpperCase() === 'HEAD' || res.status === 204 || res.status === 304 || res.status < 200;
+    this.hint = apiFromPath(ex.path);
+    const framing = framingOf(contentType);
+    if (codings === null) this.mode = 'none'; // an encoding we cannot decode: nothing can be masked
+    else if (!noBody && this.hint && framing) this.mode = framing;
+    else this.mode = 'text';
+    this.api = this.mode === 'text' || this.mode === 'none' ? null : this.hint;
+
+    this.clientRaw = mask.client === null || this.mode === 'text' || this.mode === 'none';
+    this.headers = copyHeaders(res.headers, this.clientRaw ? null : BODY_HEADERS);
+    this.decoder = codings && codings.length > 0 && this.mode !== 'none' ? new BodyDecoder(codings) : null;
+    this.sse = this.mode === 'sse' ? new SseParser() : null;
+    this.ndjson = this.mode === 'ndjson' ? new NdjsonParser() : null;
+
+    if (this.mode !== 'none') this.lanes.push({ lane: new Lane(mask.record), record: true, adapter: null, out: [] });
+    if (!this.clientRaw && mask.client) this.lanes.push({ lane: new Lane(mask.client), record: false, adapter: null, out: [] });
+    if (this.mode === 'text') {
+      const latin1 = !TEXTUAL.test(contentType ?? 'text/plain');
+      for (const l of this.lanes) l.text = { decoder: latin1 ? null : new TextDecoder('utf-8'), latin1 };
+    }
+  }
+
+  get adapter(): string {
+    if (this.mode === 'text' || this.mode === 'none') return 'passthrough';
+    if (this.resolved) return this.api ?? 'passthrough';
+    return this.hint ?? 'passthrough';
+  }
+
+  get findings(): Finding[] {
+    const rec = this.lanes.find((l) => l.record);
+    return rec ? rec.lane.findings : [];
+  }
+
+  async push(chunk: Buffer): Promise<Output> {
+    if (this.finished) return { client: EMPTY, record: EMPTY };
+    let decoded: Buffer = chunk;
+    if (this.decoder) {
+      if (this.decodeFailed) decoded = EMPTY;
+      else {
+        try {
+          decoded = await this.decoder.write(chunk);
+        } catch {
+          this.decodeFailed = true; // corrupt upstream encoding: the rest cannot be read
+          decoded = EMPTY;
+        }
+      }
+    }
+    if (decoded.length > 0) this.feed(decoded);
+    return this.collect(chunk);
+  }
+
+  async end(): Promise<Output> {
+    if (this.finished) return { client: EMPTY, record: EMPTY };
+    let tail = EMPTY;
+    if (this.decoder && !this.decodeFailed) {
+      try {
+        tail = await this.decoder.end();
+      } catch {
+        this.decodeFailed = true;
+      }
+    }
+    if (tail.length > 0) this.feed(tail);
+    this.finish();
+    return this.collect(EMPTY);
+  }
+
+  abort(): Output {
+    if (this.finished) return { client: EMPTY, record: EMPTY };
+    this.decoder?.destroy();
+    this.finish();
+    return this.collect(EMPTY);
+  }
+
+  private collect(raw: Buffer): Output {
+    let client = EMPTY;
+    let record = EMPTY;
+    for (const l of this.lanes) {
+      if (l.out.length === 0) continue;
+      const s = l.out.length === 1 ? l.out[0]! : l.out.join('');
+      l.out = [];
+      const b = s.length === 0 ? EMPTY : Buffer.from(s, l.text?.latin1 ? 'latin1' : 'utf8');
+      if (l.record) record = b;
+      else client = b;
+    }
+    return { client: this.clientRaw ? raw : client, record };
+  }
+
+  private feed(decoded: Buffer): void {
+    switch (this.mode) {
+      case 'sse':
+        for (const item of this.sse!.push(decoded)) this.sseItem(item);
+        break;
+      case 'ndjson':
+        for (const line of this.ndjson!.push(decoded)) this.message({ data: line }, ndjsonLine);
+        break;
+      case 'json':
+        if (this.textFallbackFromJson) {
+          this.feedText(decoded);
+          break;
+        }
+        this.jsonParts.push(decoded);
+        this.jsonSize += decoded.length;
+        if (this.jsonSize > JSON_MAX_BYTES) {
+          // too big to hold: mask what we have as a text stream and go on that way
+          this.textFallbackFromJson = true;
+          for (const l of this.lanes) l.text = { decoder: new TextDecoder('utf-8'), latin1: false };
+          const parts = this.jsonParts;
+          this.jsonParts = [];
+          for (const p of parts) this.feedText(p);
+        }
+        break;
+      case 'text':
+        this.feedText(decoded);
+        break;
+      case 'none':
+        break;
+    }
+  }
+
+  private feedText(b: Buffer): void {
+    for (const l of this.lanes) {
+      const t = l.text!;
+      const s = t.decoder ? t.decoder.decode(b, { stream: true }) : b.toString('latin1');
+      if (s) l.out.push(l.lane.push('body', s));
+    }
+  }
+
+  private sseItem(item: SseItem): void {
+    if (item.kind === 'event') {
+      const e = item.event;
+      const msg: Msg = { data: e.data };
+      if (e.event) msg.event = e.event;
+      if (e.id !== undefined) msg.id = e.id;
+      this.message(msg, serializeEvent);
+      return;
+    }
+    for (const l of this.lanes) {
+      l.out.push(item.kind === 'comment' ? serializeItem({ kind: 'comment', text: l.lane.text(item.text) }) : serializeItem(item));
+    }
+  }
+
+  /** Decides the adapter from the first payload, then builds one adapter per lane. */
+  private resolve(first: Json | undefined): void {
+    this.resolved = true;
+    if (first !== undefined && this.hint) this.api = confirmApi(this.hint, first);
+    for (const l of this.lanes) {
+      l.adapter = this.api ? createAdapter(this.api, l.lane) : new PassAdapter(l.record ? l.lane : null);
+    }
+  }
+
+  private message(msg: Msg, write: (m: Msg) => string): void {
+    if (!this.resolved) {
+      const first = msg.data === '' || msg.data.trim() === '[DONE]' ? undefined : parseJson(msg.data);
+      this.resolve(first);
+    }
+    for (const l of this.lanes) {
+      let msgs: Msg[];
+      try {
+        msgs = l.adapter!.message(msg);
+      } catch {
+        // an adapter must never take the stream down: pass the message on, masked as text
+        msgs = [{ ...msg, data: l.lane.text(msg.data) }];
+      }
+      for (const m of msgs) l.out.push(write(m));
+    }
+  }
+
+  private finish(): void {
+    this.finished = true;
+    switch (this.mode) {
+      case 'sse': {
+        const { items, tail } = this.sse!.end();
+        for (const item of items) this.sseItem(item);
+        this.finishAdapters(serializeEvent);
+        // the unterminated last block (the spec discards it): passed on masked, as the bytes were
+        if (tail) for (const l of this.lanes) l.out.push(l.lane.text(tail));
+        break;
+      }
+      case 'ndjson':
+        for (const line of this.ndjson!.end()) this.message({ data: line }, ndjsonLine);
+        this.finishAdapters(ndjsonLine);
+        break;
+      case 'json':
+        if (this.textFallbackFromJson) this.finishText();
+        else this.finishJson();
+        break;
+      case 'text':
+        this.finishText();
+        break;
+      case 'none':
+        break;
+    }
+  }
+
+  private finishAdapters(write: (m: Msg) => string): void {
+    if (!this.resolved) return; // no message ever came: nothing is held
+    for (const l of this.lanes) {
+      let msgs: Msg[] = [];
+      try {
+        msgs = l.adapter!.finish();
+      } catch {
+        msgs = [];
+      }
+      for (const m of msgs) l.out.push(write(m));
+    }
+  }
+
+  private finishText(): void {
+    for (const l of this.lanes) {
+      const t = l.text!;
+      const rest = t.decoder ? t.decoder.decode() : '';
+      if (rest) l.out.push(l.lane.push('body', rest));
+      l.out.push(l.lane.flush('body'));
+    }
+  }
+
+  private finishJson(): void {
+    const text = new TextDecoder('utf-8').decode(this.jsonParts.length === 1 ? this.jsonParts[0]! : Buffer.concat(this.jsonParts));
+    this.jsonParts = [];
+    if (text.length === 0) return;
+    const first = parseJson(text);
+    this.resolve(first);
+    for (const l of this.lanes) {
+      if (first === undefined) {
+        l.out.push(l.lane.text(text)); // not JSON after all (or truncated): masked as text
+        continue;
+      }
+      const body = l === this.lanes[0] ? first : (JSON.parse(text) as Json);
+      let changed: boolean;
+      try {
+        changed = l.adapter!.json(body);
+      } catch {
+        l.out.push(l.lane.text(text));
+        continue;
+      }
+      l.out.push(changed ? JSON.stringify(body) : text);
+    }
+  }
+}
+
+function ndjsonLine(m: Msg): string {
+  return m.data + '\n';
+}
+
+export function createResponseProcessor(ex: ExchangeMeta, res: ResponseMeta, mask: ResponseMasks): ResponseProcessor {
+  return new Processor(ex, res, mask);
+}

@@ -1,0 +1,165 @@
+// Incremental server-sent events parser following the WHATWG "event stream interpretation"
+// algorithm (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation).
+// Bytes may be split anywhere: inside a UTF-8 sequence, between a CR and its LF, inside a field.
+
+/** One dispatched event. `event` is the raw event type buffer ('' when the block had no `event:` line). */
+export interface SseEvent {
+  event: string;
+  data: string;
+  /** Set only when this event's block carried a valid `id` line (serialisers re-emit it). */
+  id?: string;
+  /** The last event ID in effect at dispatch time (WHATWG lastEventId). */
+  lastEventId: string;
+}
+
+export type SseItem =
+  | { kind: 'event'; event: SseEvent }
+  /** A comment line (text after the colon), reported as soon as its line ends. */
+  | { kind: 'comment'; text: string }
+  /** A valid `retry:` line, reported as soon as its line ends. */
+  | { kind: 'retry'; ms: number }
+  /** A block ended by a blank line without data but with an `id` line: it changes the last event ID. */
+  | { kind: 'id'; id: string };
+
+export class SseParser {
+  private readonly decoder = new TextDecoder('utf-8'); // strips one leading BOM, as the spec requires
+  private line: string[] = []; // pieces of the current, unfinished line
+  private lastWasCR = false; // the previous text ended with CR: an LF at the next start belongs to it
+  private data: string[] = [];
+  private hasData = false;
+  private eventType = '';
+  private blockId: string | undefined;
+  private lastEventId = '';
+  private items: SseItem[] = [];
+
+  /** Feeds bytes (or already decoded text); returns the items completed by them. */
+  push(chunk: Uint8Array | string): SseItem[] {
+    const text = typeof chunk === 'string' ? chunk : this.decoder.decode(chunk, { stream: true });
+    this.scan(text);
+    return this.take();
+  }
+
+  /**
+   * Ends the stream. Per the spec an unterminated final block is discarded; its text is returned
+   * in `tail` (the unfinished line plus the fields already seen) so callers can keep a masked trace.
+   */
+  end(): { items: SseItem[]; tail: string } {
+    this.scan(this.decoder.decode());
+    const tail = this.pendingText();
+    this.line = [];
+    this.resetBlock();
+    return { items: this.take(), tail };
+  }
+
+  /** True when bytes of an unfinished block are buffered. */
+  get pending(): boolean {
+    return this.line.length > 0 || this.hasData || this.eventType !== '' || this.blockId !== undefined;
+  }
+
+  private pendingText(): string {
+    const parts: string[] = [];
+    if (this.eventType) parts.push(`event: ${this.eventType}\n`);
+    if (this.blockId !== undefined) parts.push(`id: ${this.blockId}\n`);
+    if (this.hasData) {
+      const d = this.data.join('');
+      for (const l of d.slice(0, -1).split('\n')) parts.push(`data: ${l}\n`);
+    }
+    parts.push(this.line.join(''));
+    return parts.join('');
+  }
+
+  private take(): SseItem[] {
+    const out = this.items;
+    this.items = [];
+    return out;
+  }
+
+  private scan(text: string): void {
+    let start = 0;
+    const n = text.length;
+    if (this.lastWasCR && n > 0) {
+      this.lastWasCR = false;
+      if (text.charCodeAt(0) === 10) start = 1;
+    }
+    const eol = /[\r\n]/g;
+    eol.lastIndex = start;
+    for (let m = eol.exec(text); m !== null; m = eol.exec(text)) {
+      let i = m.index;
+      const c = text.charCodeAt(i);
+      this.line.push(text.slice(start, i));
+      this.processLine(this.line.length === 1 ? this.line[0]! : this.line.join(''));
+      this.line = [];
+      if (c === 13) {
+        if (i + 1 < n) {
+          if (text.charCodeAt(i + 1) === 10) i++;
+        } else {
+          this.lastWasCR = true;
+        }
+      }
+      start = i + 1;
+      eol.lastIndex = start;
+    }
+    if (start < n) this.line.push(text.slice(start));
+  }
+
+  private processLine(line: string): void {
+    if (line.length === 0) {
+      this.dispatch();
+      return;
+    }
+    const colon = line.indexOf(':');
+    if (colon === 0) {
+      this.items.push({ kind: 'comment', text: line.slice(1) });
+      return;
+    }
+    let field: string;
+    let value: string;
+    if (colon > 0) {
+      field = line.slice(0, colon);
+      value = line.charCodeAt(colon + 1) === 32 ? line.slice(colon + 2) : line.slice(colon + 1);
+    } else {
+      field = line;
+      value = '';
+    }
+    switch (field) {
+      case 'event':
+        this.eventType = value;
+        break;
+      case 'data':
+        this.data.push(value, '\n');
+        this.hasData = true;
+        break;
+      case 'id':
+        if (!value.includes('\u0000')) {
+          this.lastEventId = value;
+          this.blockId = value;
+        }
+        break;
+      case 'retry':
+        if (/^[0-9]+$/.test(value)) this.items.push({ kind: 'retry', ms: Number.parseInt(value, 10) });
+        break;
+      default:
+        break; // unknown fields are ignored
+    }
+  }
+
+  private dispatch(): void {
+    if (!this.hasData) {
+      if (this.blockId !== undefined) this.items.push({ kind: 'id', id: this.blockId });
+      this.resetBlock();
+      return;
+    }
+    const joined = this.data.length === 2 ? this.data[0]! : this.data.join('').slice(0, -1);
+    const event: SseEvent = { event: this.eventType, data: joined, lastEventId: this.lastEventId };
+    if (this.blockId !== undefined) event.id = this.blockId;
+    this.items.push({ kind: 'event', event });
+    this.resetBlock();
+  }
+
+  private resetBlock(): void {
+    this.data = [];
+    this.hasData = false;
+    this.eventType = '';
+    this.blockId = undefined;
+  }
+}

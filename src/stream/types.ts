@@ -1,0 +1,51 @@
+// Public types of the stream stage (see index.ts for the functions).
+import type { Finding, MaskSession } from '../mask/index.js';
+
+export type { Finding, MaskSession };
+
+export interface ExchangeMeta {
+  method: string;
+  host: string;
+  /** Path including the query string. */
+  path: string;
+  requestHeaders: Record<string, string | string[] | undefined>;
+}
+
+export interface ResponseMeta {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** Bytes for the client now; bytes for the log now. */
+export interface Output {
+  client: Buffer;
+  record: Buffer;
+}
+
+export interface ResponseProcessor {
+  /** 'openai-chat', 'openai-responses', 'anthropic-messages', 'gemini', 'ollama-chat', …, or 'passthrough'. */
+  readonly adapter: string;
+  /** Response headers to send to the client. */
+  readonly headers: Record<string, string | string[]>;
+  /** Called sequentially, awaited. */
+  push(chunk: Buffer): Promise<Output>;
+  /** Upstream ended normally. */
+  end(): Promise<Output>;
+  /** Upstream died mid-stream: releases held text (masked) so nothing is lost. */
+  abort(): Output;
+  /** What the record side masked (the client side masks the same text). */
+  readonly findings: Finding[];
+}
+
+export interface ResponseMasks {
+  /** null when policy turns response masking off for the host: the client gets the raw bytes. */
+  client: MaskSession | null;
+  record: MaskSession;
+}
+
+export interface RequestMaskResult {
+  body: Buffer;
+  changed: boolean;
+  findings: Finding[];
+  adapter: string;
+}
