@@ -311,8 +311,9 @@ export class AuditLog implements Recorder {
         this.sessions.set(p.session, st);
         fresh.add(st);
       }
-      const hash = sha256Hex(bytes);
-      this.frontier.append(leafHash(bytes));
+      const leaf = leafHash(bytes);
+      const hash = leaf.toString('hex');
+      this.frontier.append(leaf);
       this.lastTs = ts;
       ops.push({ type: 'put', key: K.recordKey(seq), value: bytes });
       if (p.body) ops.push({ type: 'put', key: K.bodyKey(seq), value: Buffer.from(p.body.buffer, p.body.byteOffset, p.body.byteLength) });
@@ -597,7 +598,7 @@ export class AuditLog implements Recorder {
   toStored(bytes: Buffer, body: Buffer | undefined): StoredRecord {
     const r = decodeRecord(bytes);
     const pruned = r.bodyHash !== null && body === undefined && r.seq < this.prunedBefore;
-    return { ...r, hash: sha256Hex(bytes), body: body ?? null, bodyPruned: pruned };
+    return { ...r, hash: leafHash(bytes).toString('hex'), body: body ?? null, bodyPruned: pruned };
   }
 
   /** Session summaries in order of their first record. */

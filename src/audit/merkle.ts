@@ -1,16 +1,17 @@
 // RFC 9162 Merkle tree hashing, proof construction and proof verification.
 // Sizes and indices may exceed 2^32, so no 32-bit bit operators here.
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 const LEAF = Buffer.from([0]);
 const NODE = Buffer.from([1]);
 
+// crypto.hash (one-shot) is about twice as fast as createHash for small inputs; verify hashes every record.
 export function leafHash(data: Uint8Array): Buffer {
-  return createHash('sha256').update(LEAF).update(data).digest();
+  return hash('sha256', Buffer.concat([LEAF, data]), 'buffer');
 }
 
 export function nodeHash(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(NODE).update(left).update(right).digest();
+  return hash('sha256', Buffer.concat([NODE, left, right], 65), 'buffer');
 }
 
 export const EMPTY_ROOT = createHash('sha256').digest();

@@ -1,5 +1,5 @@
 // Record shape and its canonical (RFC 8785) encoding: the bytes that are hashed, chained and logged.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import canonicalize from 'canonicalize';
 import type { AuditRecord, JsonObject, JsonValue, RecordKind } from './types.js';
 
@@ -24,11 +24,11 @@ export const RECORD_KINDS: ReadonlySet<string> = new Set<RecordKind>([
 export const MAX_SESSION_ID = 200;
 
 export function sha256(data: Uint8Array): Buffer {
-  return createHash('sha256').update(data).digest();
+  return hash('sha256', data, 'buffer');
 }
 
 export function sha256Hex(data: Uint8Array): string {
-  return createHash('sha256').update(data).digest('hex');
+  return hash('sha256', data, 'hex');
 }
 
 /**

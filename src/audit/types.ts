@@ -31,7 +31,10 @@ export interface AppendInput {
 export interface AppendResult {
   /** Global sequence number in the log. */
   seq: number;
-  /** Hex SHA-256 of the record's canonical bytes (the next record of the session chains to it). */
+  /**
+   * Hex hash of the record: its RFC 9162 leaf hash, SHA-256(0x00 ‖ canonical bytes). The session's
+   * next record chains to it (sessionPrev) and the Merkle tree uses it as the leaf.
+   */
   hash: string;
 }
 
@@ -70,7 +73,7 @@ export interface AuditRecord {
   session: string;
   /** Position inside the session (0-based). */
   sessionSeq: number;
-  /** Hex SHA-256 of the session's previous record, null for its first record. */
+  /** Hash (see AppendResult.hash) of the session's previous record, null for its first record. */
   sessionPrev: string | null;
   kind: RecordKind;
   meta: JsonObject;
@@ -80,7 +83,7 @@ export interface AuditRecord {
 
 /** A record read back from the store. */
 export interface StoredRecord extends AuditRecord {
-  /** Hex SHA-256 of the record's canonical bytes (what the session's next record chains to). */
+  /** The record's leaf hash (see AppendResult.hash), what the session's next record chains to. */
   hash: string;
   /** The body, or null when the record has none or it is gone. */
   body: Buffer | null;
