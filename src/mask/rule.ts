@@ -1,0 +1,75 @@
+// Internal rule model shared by the catalog and the scanner.
+//
+// The scanner walks the text left to right. At a position where a rule's trigger literal starts,
+// it asks the rule for a verdict. A verdict may only depend on the text, never on where the
+// chunks were split: when a rule needs characters beyond the end of what it has, it answers
+// 'more' (unless the stream is final) and the scanner holds the text back from that position.
+// This is what makes streamed output identical to masking the whole text at once.
+import type { CharTest } from './chars.js';
+
+/** Where a trigger may start: after a non-alphanumeric ('word'), also at a camelCase step ('segment'). */
+export type Boundary = 'word' | 'segment' | 'none' | ((text: string, c: number) => boolean);
+
+export interface TriggerSpec {
+  lit: string;
+  /** Case-insensitive literal. */
+  ci?: boolean;
+  boundary: Boundary;
+}
+
+/** What to drop after an early commit: the rest of the token as it arrives. */
+export type Swallow =
+  | { kind: 'class'; test: CharTest; left: number }
+  | { kind: 'pem'; left: number; tail: string; endSeen: boolean; dashes: number };
+
+export type Verdict =
+  | { t: 'no' }
+  | { t: 'more' }
+  | {
+      t: 'hit';
+      rule: string;
+      /** Secret span [start, end) in view.text; text between the trigger and start stays visible. */
+      start: number;
+      end: number;
+      /** Identity for numbering: the secret, or its committed head when `swallow` is set. */
+      key: string;
+      swallow?: Swallow;
+    };
+
+export const NO: Verdict = { t: 'no' };
+export const MORE: Verdict = { t: 'more' };
+
+export interface ScanView {
+  /** Released context (up to CONTEXT chars) followed by the unreleased text. */
+  readonly text: string;
+  /** No more text will follow. */
+  readonly final: boolean;
+  /** Verdict of the non-keyword rules at position v (keyword rules defer to a specific match). */
+  prefixAt(v: number): Verdict;
+}
+
+export interface Rule {
+  name: string;
+  description: string;
+  /** 'keyword' rules are not consulted by prefixAt(). */
+  family: 'prefix' | 'keyword';
+  triggers: TriggerSpec[];
+  match(view: ScanView, c: number): Verdict;
+}
+
+/** A catalog entry for docs; several entries can share one matcher (the keyword family). */
+export interface CatalogEntry {
+  name: string;
+  description: string;
+}
+
+/** Longest lookbehind any rule may use. The scanner keeps this much released text as context. */
+export const CONTEXT = 96;
+/** Upper bound on characters swallowed after one early commit. */
+export const MAX_SWALLOW = 65536;
+
+export function startsAt(text: string, c: number, lit: string, ci: boolean): boolean {
+  if (c + lit.length > text.length) return false;
+  if (!ci) return text.startsWith(lit, c);
+  return text.slice(c, c + lit.length).toLowerCase() === lit;
+}

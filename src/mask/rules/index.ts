@@ -1,0 +1,23 @@
+// The built-in catalog in priority order: prefix tokens, structured formats, keyword assignments.
+import type { CatalogEntry, Rule } from '../rule.js';
+import { basicRule, bearerRule } from './auth.js';
+import { jwtRule } from './jwt.js';
+import { KEYWORD_SPECS, keywordRule } from './keyword.js';
+import { pemRule } from './pem.js';
+import { tokenRules, TOKEN_SPECS } from './tokens.js';
+import { URL_ENTRIES, urlRule } from './url.js';
+
+export function builtinRules(): Rule[] {
+  return [...tokenRules(), pemRule, jwtRule, urlRule, bearerRule, basicRule, keywordRule];
+}
+
+/** One entry per placeholder rule name a finding can carry. */
+export const CATALOG: readonly CatalogEntry[] = Object.freeze([
+  ...TOKEN_SPECS.map((s) => ({ name: s.name, description: s.description })),
+  { name: pemRule.name, description: pemRule.description },
+  { name: jwtRule.name, description: jwtRule.description },
+  ...URL_ENTRIES,
+  { name: bearerRule.name, description: bearerRule.description },
+  { name: basicRule.name, description: basicRule.description },
+  ...KEYWORD_SPECS.map((k) => ({ name: k.name, description: k.description })),
+]);

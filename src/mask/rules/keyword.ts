@@ -1,0 +1,314 @@
+// Keyword-anchored assignments: NAME <op> VALUE in .env, shell, YAML, JSON (also escaped inside
+// a JSON string), TOML, code, XML and CLI flags. One parse per trigger position; the catalog's
+// keyword rules then judge the name and the value, specific ones first, generic ones last.
+// These rules, unlike prefix rules, leave documented example values alone (EXAMPLE, xxxx,
+// your-key-here, ${VAR}, <placeholder>, …).
+import {
+  classCount,
+  cls,
+  distinct,
+  entropy,
+  hasExampleMarker,
+  isDigit,
+  isLower,
+  isPlaceholderWord,
+  isUpper,
+  looksFiller,
+  looksLikeName,
+  looksLikeReference,
+  randomBody,
+  type CharTest,
+} from '../chars.js';
+import { MAX_SWALLOW, MORE, NO, type Rule, type ScanView, type TriggerSpec, type Verdict } from '../rule.js';
+
+/** Values are judged on at most this many characters; longer ones commit and swallow the rest. */
+export const VALUE_COMMIT = 64;
+const NAME_BACK = 48;
+const NAME_FWD = 64;
+
+export type NameClass = 'password' | 'secret' | 'token' | 'key';
+
+export interface Assignment {
+  /** Lower-cased name without separators ("awssecretaccesskey"). */
+  norm: string;
+  /** Lower-cased segments ("aws", "secret", "access", "key"). */
+  segs: string[];
+  cls: NameClass | null;
+  value: string;
+  /** False when the value reached VALUE_COMMIT characters and was cut there. */
+  complete: boolean;
+  quoted: boolean;
+}
+
+export interface KeywordRuleSpec {
+  name: string;
+  description: string;
+  test(a: Assignment): boolean;
+}
+
+const identChar = cls('A-Za-z0-9_.-');
+const identBack = cls('A-Za-z0-9_.-');
+// value characters: quoted values stop at any quote, backslash or whitespace; unquoted ones also
+// at separators of the surrounding syntax
+const quotedValue: CharTest = (c) => c > 32 && c !== 34 && c !== 39 && c !== 96 && c !== 92 && c !== 127;
+const unquotedValue: CharTest = (c) =>
+  c > 32 && c !== 34 && c !== 39 && c !== 96 && c !== 92 && c !== 127 && c !== 44 && c !== 59 && c !== 38 &&
+  c !== 40 && c !== 41 && c !== 123 && c !== 125 && c !== 91 && c !== 93 && c !== 60 && c !== 62;
+
+/** Splits an identifier into lower-case segments at separators and camelCase steps. */
+export function segments(name: string): string[] {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
+    .split(/[\s_.$-]+/)
+    .filter(Boolean)
+    .map((s) => s.toLowerCase());
+}
+
+const KEY_NOT_SECRET = new Set([
+  'public', 'primary', 'foreign', 'sort', 'partition', 'cache', 'lookup', 'map', 'row', 'dict', 'object', 'group',
+  'unique', 'composite', 'idempotency', 'routing', 'shard', 'index', 'hash', 'range', 'partitioning', 'search',
+  'storage', 'translation', 'i18n', 'message', 'react', 'list', 'item', 'dedup', 'dedupe', 'natural', 'surrogate',
+  'registry', 'press', 'short', 'hot', 'sign', 'ssh', 'gpg', 'pub', 'state', 'query', 'cursor', 'hotkey', 'config',
+]);
+
+export function classify(segs: string[]): NameClass | null {
+  const words = [...segs];
+  while (words.length && /^\d+$/.test(words[words.length - 1]!)) words.pop();
+  const last = words[words.length - 1];
+  if (!last) return null;
+  if (/^(?:password|passwd|passphrase|pwd|pass|pw|passwort|contrasena|senha|motdepasse)$/.test(last) || /(?:password|passwd)$/.test(last)) return 'password';
+  if (/secret$/.test(last) || /^(?:credentials?|creds)$/.test(last)) return 'secret';
+  if (last === 'auth' && words.length <= 2) return 'secret';
+  if (/token$/.test(last) || last === 'authorization') return 'token';
+  if (/(?:apikey|secretkey|accesskey|privatekey|masterkey|signingkey|licensekey|encryptionkey)$/.test(last)) return 'key';
+  if (last === 'key' && words.length >= 2 && !KEY_NOT_SECRET.has(words[words.length - 2]!)) return 'key';
+  return null;
+}
+
+function skipQuote(text: string, i: number): number {
+  let j = i;
+  while (j < text.length && text[j] === '\\') j++;
+  const q = text[j];
+  return q === '"' || q === "'" || q === '`' ? j + 1 : i;
+}
+
+type Parsed = { t: 'no' } | { t: 'more' } | { t: 'ok'; a: Assignment; vs: number; ve: number; test: CharTest };
+
+/** Parses NAME <op> VALUE around trigger position c. */
+export function parseAssignment(view: ScanView, c: number): Parsed {
+  const { text, final } = view;
+  const n = text.length;
+  const NO_: Parsed = { t: 'no' };
+  const more = (): Parsed => (final ? NO_ : { t: 'more' });
+  let s = c;
+  while (s > 0 && c - s < NAME_BACK && identBack(text.charCodeAt(s - 1))) s--;
+  let e = c;
+  while (e < n && e - c < NAME_FWD && identChar(text.charCodeAt(e))) e++;
+  if (e === n) return more();
+  if (e - c >= NAME_FWD) return NO_;
+  const name = text.slice(s, e);
+  const segs = segments(name);
+  const nameCls = classify(segs);
+  const flag = name.startsWith('-');
+  const xml = s > 0 && text[s - 1] === '<';
+  // closing quote / bracket of the name, then the operator
+  let i = skipQuote(text, e);
+  if (i === n) return more();
+  if (text[i] === ']') i++;
+  let ws = 0;
+  while (i < n && (text[i] === ' ' || text[i] === '\t')) i++, ws++;
+  if (i === n) return more();
+  const ch = text[i]!;
+  if (ch === ':') {
+    if (i + 1 === n) return more();
+    if (text[i + 1] === ':') return NO_;
+    i += text[i + 1] === '=' ? 2 : 1;
+  } else if (ch === '=') {
+    let k = i;
+    while (k < n && text[k] === '=' && k - i < 3) k++;
+    if (k === n) return more();
+    i = text[k] === '>' ? k + 1 : k;
+  } else if (ch === '>' && xml) i++;
+  else if (flag && ws > 0) {
+    /* "--password hunter2": whitespace is the operator */
+  } else return NO_;
+  while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
+  if (i === n) return more();
+  const vs0 = i;
+  const vs = skipQuote(text, i);
+  if (vs === n) return more();
+  const quoted = vs !== vs0;
+  const test = quoted ? quotedValue : unquotedValue;
+  let j = vs;
+  while (j < n && j - vs < VALUE_COMMIT && test(text.charCodeAt(j))) j++;
+  const complete = j - vs < VALUE_COMMIT;
+  if (complete && j === n && !final) return { t: 'more' };
+  if (complete && j < n) {
+    const end = text[j]!;
+    if (quoted && end !== '"' && end !== "'" && end !== '`' && end !== '\\') return NO_;
+    if (!quoted && end === '(') return NO_;
+  }
+  const a: Assignment = { norm: segs.join(''), segs, cls: nameCls, value: text.slice(vs, j), complete, quoted };
+  return { t: 'ok', a, vs, ve: j, test };
+}
+
+// ---- value judgements -------------------------------------------------------------------------
+
+function common(a: Assignment): boolean {
+  const v = a.value;
+  if (hasExampleMarker(v) || isPlaceholderWord(v) || /^(.)\1*$/.test(v) || /[[\]]/.test(v)) return false;
+  if (!a.quoted && looksLikeReference(v)) return false;
+  return true;
+}
+
+function symbolCount(v: string): number {
+  let k = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (!isUpper(c) && !isLower(c) && !isDigit(c)) k++;
+  }
+  return k;
+}
+
+export function passwordValue(a: Assignment): boolean {
+  const v = a.value;
+  if (v.length < 6 || !common(a)) return false;
+  if (/^[a-z]+(?:[-_][a-z]+)*$/.test(v) && v.length < 12) return false;
+  if (/^\d+$/.test(v) && v.length < 8) return false;
+  return classCount(v) + (symbolCount(v) > 0 ? 1 : 0) >= 2 || v.length >= 12;
+}
+
+export function tokenValue(a: Assignment): boolean {
+  const v = a.value;
+  if (v.length < 12 || !common(a)) return false;
+  if (classCount(v) < 2 || looksFiller(v) || looksLikeName(v)) return false;
+  return distinct(v) >= Math.min(10, v.length / 2) && entropy(v) >= 3;
+}
+
+const exact = (re: RegExp) => (a: Assignment) => a.complete && re.test(a.value) && common(a) && randomBody(a.value, 1);
+const has = (a: Assignment, ...words: string[]) => words.some((w) => a.norm.includes(w));
+
+export const KEYWORD_SPECS: KeywordRuleSpec[] = [
+  {
+    name: 'aws-secret-access-key',
+    description: 'AWS secret access key (40 chars) after an aws_secret_access_key-like name; EXAMPLE values left alone',
+    test: (a) => (has(a, 'secretaccesskey', 'awssecret') || (has(a, 'aws') && a.cls !== null)) && exact(/^[A-Za-z0-9/+]{40}$/)(a),
+  },
+  {
+    name: 'aws-session-token',
+    description: 'AWS session / security token after an aws_session_token-like name',
+    test: (a) => has(a, 'sessiontoken', 'securitytoken') && /^[A-Za-z0-9/+=]+$/.test(a.value) && (a.value.length >= 100 || !a.complete) && common(a),
+  },
+  {
+    name: 'azure-openai-api-key',
+    description: 'Azure OpenAI / Cognitive Services key (32 hex or 84 chars) after api-key, AZURE_OPENAI_API_KEY, Ocp-Apim-Subscription-Key, …',
+    test: (a) =>
+      (has(a, 'azure', 'cognitive', 'ocpapim', 'openai') || a.norm === 'apikey' || a.norm === 'xapikey') &&
+      a.cls !== null &&
+      exact(/^(?:[a-fA-F0-9]{32}|[A-Za-z0-9]{84})$/)(a),
+  },
+  {
+    name: 'azure-ad-client-secret',
+    description: 'Microsoft Entra ID (Azure AD) application client secret (…Q~…)',
+    test: (a) => a.cls !== null && exact(/^[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,34}$/)(a),
+  },
+  {
+    name: 'gcp-service-account-key-id',
+    description: 'GCP service-account JSON private_key_id (40 hex)',
+    test: (a) => a.norm === 'privatekeyid' && exact(/^[a-f0-9]{40}$/)(a),
+  },
+  {
+    name: 'heroku-api-key',
+    description: 'Heroku API key (UUID) after a HEROKU_API_KEY-like name',
+    test: (a) => has(a, 'heroku') && exact(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i)(a),
+  },
+  {
+    name: 'cloudflare-api-token',
+    description: 'Cloudflare API token (40 chars) or global API key (37 hex) after a cloudflare-like name',
+    test: (a) => (has(a, 'cloudflare') || /^cf(?:api|apikey|apitoken|token|key)/.test(a.norm)) && exact(/^(?:[A-Za-z0-9_-]{40}|[a-f0-9]{37})$/)(a),
+  },
+  {
+    name: 'datadog-api-key',
+    description: 'Datadog API key (32 hex) or application key (40 hex) after a datadog / DD_ name',
+    test: (a) => (has(a, 'datadog') || /^dd(?:api|app|application)/.test(a.norm)) && exact(/^(?:[a-f0-9]{32}|[a-f0-9]{40})$/)(a),
+  },
+  {
+    name: 'twilio-auth-token',
+    description: 'Twilio auth token (32 hex) after a twilio name',
+    test: (a) => has(a, 'twilio') && exact(/^[a-f0-9]{32}$/)(a),
+  },
+  {
+    name: 'mailchimp-api-key',
+    description: 'Mailchimp API key (32 hex + data centre, …-us21)',
+    test: (a) => exact(/^[a-f0-9]{32}-us\d{1,2}$/)(a),
+  },
+  {
+    name: 'telegram-bot-token',
+    description: 'Telegram bot token (123456789:AA…)',
+    test: (a) => (has(a, 'telegram', 'bottoken', 'tgtoken') || a.cls !== null) && exact(/^\d{8,10}:[A-Za-z0-9_-]{35}$/)(a),
+  },
+  {
+    name: 'discord-bot-token',
+    description: 'Discord bot token (three dot-separated base64url parts) after a discord name',
+    test: (a) => has(a, 'discord') && exact(/^[A-Za-z0-9_-]{24,28}\.[A-Za-z0-9_-]{6}\.[A-Za-z0-9_-]{27,38}$/)(a),
+  },
+  {
+    name: 'okta-api-token',
+    description: 'Okta API token (00 + 40 chars) after an okta name',
+    test: (a) => has(a, 'okta') && exact(/^00[A-Za-z0-9_-]{40}$/)(a),
+  },
+  {
+    name: 'algolia-admin-key',
+    description: 'Algolia admin / API key (32 hex) after an algolia name',
+    test: (a) => has(a, 'algolia') && exact(/^[a-f0-9]{32}$/)(a),
+  },
+  {
+    name: 'generic-password',
+    description: 'Value assigned to a password-like name (password, passwd, pwd, DB_PASS, --password …)',
+    test: (a) => a.cls === 'password' && (passwordValue(a) || (!a.complete && common(a))),
+  },
+  {
+    name: 'generic-secret',
+    description: 'High-entropy value assigned to a secret-like name (client_secret, JWT_SECRET, credentials, auth …)',
+    test: (a) => a.cls === 'secret' && tokenValue(a),
+  },
+  {
+    name: 'generic-token',
+    description: 'High-entropy value assigned to a token-like name (access_token, authToken, Authorization …)',
+    test: (a) => a.cls === 'token' && tokenValue(a),
+  },
+  {
+    name: 'generic-api-key',
+    description: 'High-entropy value assigned to a key-like name (API_KEY, apiKey, x-api-key, SECRET_KEY, private_key …)',
+    test: (a) => a.cls === 'key' && tokenValue(a),
+  },
+];
+
+const KEYWORD_TRIGGERS: TriggerSpec[] = [
+  ...['password', 'passwd', 'passphrase', 'secret', 'credential', 'apikey', 'authtoken', 'accesstoken', 'sessiontoken', 'securitytoken', 'privatekeyid'].map(
+    (lit): TriggerSpec => ({ lit, ci: true, boundary: 'none' }),
+  ),
+  ...['token', 'key', 'pwd', 'pass', 'pw', 'auth', 'creds', 'passwort'].map((lit): TriggerSpec => ({ lit, ci: true, boundary: 'segment' })),
+];
+
+export const keywordRule: Rule = {
+  name: 'keyword-assignment',
+  description: 'Keyword-anchored assignments',
+  family: 'keyword',
+  triggers: KEYWORD_TRIGGERS,
+  match(view, c): Verdict {
+    const p = parseAssignment(view, c);
+    if (p.t === 'no') return NO;
+    if (p.t === 'more') return MORE;
+    const { a, vs, ve, test } = p;
+    // a value of a known format gets its own rule (OPENAI_API_KEY=sk-…, private_key: "-----BEGIN …")
+    const inner = view.prefixAt(vs);
+    if (inner.t === 'more') return MORE;
+    if (inner.t === 'hit') return NO;
+    const spec = KEYWORD_SPECS.find((k) => k.test(a));
+    if (!spec) return NO;
+    if (!a.complete) return { t: 'hit', rule: spec.name, start: vs, end: ve, key: a.value, swallow: { kind: 'class', test, left: MAX_SWALLOW } };
+    return { t: 'hit', rule: spec.name, start: vs, end: ve, key: a.value };
+  },
+};

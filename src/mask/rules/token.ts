@@ -1,0 +1,67 @@
+// Token rules: a literal prefix followed by a run of body characters ("ghp_" + 36 alphanumerics).
+import { cls, isAlnum, randomBody, type CharTest } from '../chars.js';
+import { MAX_SWALLOW, MORE, NO, startsAt, type Boundary, type Rule, type Verdict } from '../rule.js';
+
+export interface TokenSpec {
+  name: string;
+  description: string;
+  /** Prefix literals; the longest one that matches is used. */
+  prefixes: string[];
+  /** Body character class, e.g. 'A-Za-z0-9_-'. */
+  body: string;
+  min: number;
+  max?: number;
+  /**
+   * Early commit: once this many body characters are seen (and pass commitCheck), the token is
+   * masked at once and the rest of its body is swallowed as it arrives. For strong prefixes only.
+   */
+  commit?: number;
+  /** Validates the whole body (or the committed head). Default: random-looking, ≥2 classes. */
+  check?: (body: string) => boolean;
+  boundary?: Boundary;
+  /** Keep the prefix visible and mask only the body (URL paths such as Slack webhooks). */
+  keepPrefix?: boolean;
+  ci?: boolean;
+  /** Characters that may not follow the token. Default: alphanumerics. */
+  after?: CharTest;
+}
+
+const defaultCheck = (b: string) => randomBody(b);
+
+export function tokenRule(spec: TokenSpec): Rule {
+  const body = cls(spec.body);
+  const prefixes = [...spec.prefixes].map((p) => (spec.ci ? p.toLowerCase() : p)).sort((a, b) => b.length - a.length);
+  const check = spec.check ?? defaultCheck;
+  const after = spec.after ?? isAlnum;
+  const max = spec.max ?? Infinity;
+  const boundary = spec.boundary ?? 'word';
+  return {
+    name: spec.name,
+    description: spec.description,
+    family: 'prefix',
+    triggers: prefixes.map((lit) => ({ lit, ci: spec.ci ?? false, boundary })),
+    match(view, c): Verdict {
+      const { text, final } = view;
+      const n = text.length;
+      const lit = prefixes.find((l) => startsAt(text, c, l, spec.ci ?? false));
+      if (lit === undefined) return NO;
+      const p = c + lit.length;
+      const cap = spec.commit ?? (max === Infinity ? MAX_SWALLOW : max + 1);
+      let i = p;
+      while (i < n && i - p < cap && body(text.charCodeAt(i))) i++;
+      const run = i - p;
+      const start = spec.keepPrefix ? p : c;
+      if (spec.commit !== undefined && run >= spec.commit) {
+        if (!check(text.slice(p, i))) return NO;
+        return { t: 'hit', rule: spec.name, start, end: i, key: text.slice(start, i), swallow: { kind: 'class', test: body, left: MAX_SWALLOW } };
+      }
+      if (run > max) return NO;
+      if (i === n) {
+        if (!final) return MORE;
+      } else if (after(text.charCodeAt(i)) && !body(text.charCodeAt(i))) return NO;
+      if (run < spec.min) return NO;
+      if (!check(text.slice(p, i))) return NO;
+      return { t: 'hit', rule: spec.name, start, end: i, key: text.slice(start, i) };
+    },
+  };
+}

@@ -1,0 +1,143 @@
+// The streaming scanner: one per channel. Text goes in as it arrives; text comes out as soon as no
+// rule can still claim it. Held back: from the earliest position whose verdict is 'more' (a
+// candidate that needs more characters) or whose tail could still become a trigger literal.
+import { segmentBoundary, wordBoundary } from './boundary.js';
+import { verdictAt, type Catalog } from './catalog.js';
+import { swallowPem } from './rules/pem.js';
+import { CONTEXT, MORE, NO, type ScanView, type Swallow, type Verdict } from './rule.js';
+
+export interface Sink {
+  raw(text: string): void;
+  /** A secret of `rule` with identity `key` was cut out here. */
+  secret(rule: string, key: string): void;
+}
+
+export interface AllowList {
+  has(value: string): boolean;
+  /** Some allowed value starts with this committed head: wait for the whole token. */
+  hasPrefix(head: string): boolean;
+}
+
+export class Scanner {
+  private ctx = '';
+  private buf = '';
+  private swallow: Swallow | null = null;
+
+  constructor(
+    private readonly cat: Catalog,
+    private readonly sink: Sink,
+    private readonly allow: AllowList,
+  ) {}
+
+  get held(): number {
+    return this.buf.length;
+  }
+
+  push(chunk: string): void {
+    if (!chunk) return;
+    this.buf += chunk;
+    this.run(false);
+  }
+
+  flush(): void {
+    this.run(true);
+    this.swallow = null;
+  }
+
+  private run(final: boolean): void {
+    const text = this.ctx + this.buf;
+    const n = text.length;
+    const cat = this.cat;
+    const view: ScanView = { text, final, prefixAt: (v) => (v >= n ? (final ? NO : MORE) : verdictAt(cat, view, v, false)) };
+    let i = this.ctx.length; // next undecided position; everything before is emitted or swallowed
+    let raw = i; // start of the pending raw run
+    const search = cat.search;
+    for (;;) {
+      if (this.swallow) {
+        const r = this.doSwallow(text, i, final);
+        i = raw = r.i;
+        if (!r.done) break;
+        this.swallow = null;
+      }
+      if (i >= n) break;
+      const hold = final ? n : this.partialStart(text, i);
+      search.lastIndex = i;
+      const m = search.exec(text);
+      const c = m && m.index < hold ? m.index : -1;
+      if (c < 0) {
+        i = hold;
+        break;
+      }
+      const v = verdictAt(cat, view, c, true);
+      // at the end of the stream nothing can wait; a rule that still asks for more has no match
+      if (v.t === 'no' || (final && v.t === 'more')) {
+        i = c + 1;
+        continue;
+      }
+      if (v.t === 'more') {
+        i = c;
+        break;
+      }
+      const hit = this.applyAllow(v, view);
+      if (hit.t === 'more' && !final) {
+        i = c;
+        break;
+      }
+      if (hit.t !== 'hit') {
+        i = c + 1;
+        continue;
+      }
+      if (hit.start > raw) this.sink.raw(text.slice(raw, hit.start));
+      this.sink.secret(hit.rule, hit.key);
+      i = raw = hit.end;
+      this.swallow = hit.swallow ?? null;
+    }
+    if (i > raw) this.sink.raw(text.slice(raw, i));
+    this.ctx = text.slice(Math.max(0, i - CONTEXT), i);
+    this.buf = text.slice(i);
+  }
+
+  private doSwallow(text: string, i: number, final: boolean): { i: number; done: boolean } {
+    const s = this.swallow!;
+    if (s.kind === 'pem') {
+      const r = swallowPem(s, text, i);
+      return { i: r.i, done: r.done || final };
+    }
+    const n = text.length;
+    while (i < n && s.left > 0 && s.test(text.charCodeAt(i))) i++, s.left--;
+    return { i, done: i < n || s.left <= 0 || final };
+  }
+
+  /** Allow-listed values are not masked; a committed head that may be allowed waits for its token. */
+  private applyAllow(v: Extract<Verdict, { t: 'hit' }>, view: ScanView): Verdict {
+    const { text, final } = view;
+    const secret = text.slice(v.start, v.end);
+    if (!v.swallow) return this.allow.has(secret) ? NO : v;
+    if (!this.allow.hasPrefix(secret) || v.swallow.kind !== 'class') return v;
+    let j = v.end;
+    const test = v.swallow.test;
+    while (j < text.length && test(text.charCodeAt(j))) j++;
+    if (j === text.length && !final) return MORE;
+    if (this.allow.has(text.slice(v.start, j))) return NO;
+    return { ...v, end: j, swallow: undefined };
+  }
+
+  /**
+   * Earliest position ≥ from where the text ends in a proper prefix of a trigger literal (with a
+   * fitting boundary). Everything from there on is held until the next chunk decides.
+   */
+  private partialStart(text: string, from: number): number {
+    const n = text.length;
+    const p = this.cat.partial;
+    const lim = Math.min(this.cat.maxLit - 1, n - from);
+    for (let k = lim; k >= 1; k--) {
+      const s = n - k;
+      const tail = text.slice(s).toLowerCase();
+      if (p.none.has(tail)) return s;
+      if (p.segment.has(tail) && segmentBoundary(text, s)) return s;
+      if (p.word.has(tail) && wordBoundary(text, s)) return s;
+    }
+    return n;
+  }
+}
+

@@ -1,0 +1,38 @@
+import t from 'tap';
+import { createMaskEngine, RULES } from '../../src/mask/index.js';
+
+const OPENAI = 'sk-proj-FAKEt3stK3y0nly_9xQm2Lr7Tz4Wv8Ny3Kp6Hs1Jd5Gf0Bc';
+const AWS_ID = 'AKIAIOSFODNN7EXAMPLE';
+
+t.test('catalog has at least 60 named rules', async (t) => {
+  t.ok(RULES.length >= 60, `${RULES.length} rules`);
+  t.equal(new Set(RULES.map((r) => r.name)).size, RULES.length, 'names are unique');
+  for (const r of RULES) t.match(r.name, /^[a-z0-9][a-z0-9-]*$/);
+});
+
+t.test('fixture secrets are masked, same secret same placeholder', async (t) => {
+  const s = createMaskEngine().session();
+  const r = s.maskText(`apiKey: "${OPENAI}" and again ${OPENAI}\nAWS_ACCESS_KEY_ID=${AWS_ID}\n`);
+  t.equal(r.text, 'apiKey: "[MASKED:openai-api-key#1]" and again [MASKED:openai-api-key#1]\nAWS_ACCESS_KEY_ID=[MASKED:aws-access-key-id#1]\n');
+  t.same(r.findings.map((f) => f.rule), ['openai-api-key', 'openai-api-key', 'aws-access-key-id']);
+  const other = s.maskText('sk-proj-Zb9Yx8Wv7Ut6Sr5Qp4On3Ml2Kj1Ih0GfEdCbA');
+  t.equal(other.text, '[MASKED:openai-api-key#2]', 'the next distinct secret gets #2');
+  t.equal(s.maskText(OPENAI).text, '[MASKED:openai-api-key#1]', 'numbering lasts for the session');
+});
+
+t.test('streamed output equals whole-text output for every split', async (t) => {
+  const e = createMaskEngine();
+  const text = `const client = new OpenAI({\n  apiKey: "${OPENAI}",\n});\n{"content": "AWS_ACCESS_KEY_ID=${AWS_ID}\\n"}`;
+  const want = e.session().maskText(text).text;
+  for (let k = 0; k <= text.length; k++) {
+    const m = e.session().stream();
+    const got = m.push(text.slice(0, k)) + m.push(text.slice(k)) + m.flush();
+    if (got !== want) t.fail(`split at ${k}: ${got}`);
+  }
+  const m = e.session().stream();
+  let got = '';
+  for (const ch of text) got += m.push(ch);
+  got += m.flush();
+  t.equal(got, want, 'one character at a time');
+  t.notMatch(want, /FAKEt3|IOSFODNN/);
+});
