@@ -7,7 +7,7 @@ import { createAuthenticator, identityAdminRoutes } from '../../src/identity/ind
 import { createAdminServer } from '../../src/admin/server.js';
 import { TestIssuer, GITHUB_CLAIMS } from './helpers/oidc-issuer.js';
 import { basic, bearer, policyOf, tempDir } from './helpers/env.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, runCliHere } from './helpers/cli.js';
 
 const issuer = await TestIssuer.start();
 t.teardown(() => issuer.close());
@@ -34,7 +34,6 @@ t.teardown(async () => {
   await admin.close();
   await auth.close();
 });
-const adminEnv = { ...process.env, WIRETRAIL_ADMIN_TOKEN: adminToken };
 
 t.test('tokens on the data folder while the proxy runs', async (t) => {
   const created = await runCli(['tokens', 'create', '--data', dataDir, '--name', 'build-box', '--groups', 'ml,ci', '--ttl', '2h']);
@@ -45,43 +44,43 @@ t.test('tokens on the data folder while the proxy runs', async (t) => {
   const id = await auth.authenticate(basic('wt', token));
   t.ok(id.ok && id.identity.subject === 'token:build-box' && id.identity.groups.join() === 'ml,ci', 'the running proxy accepts it at once');
 
-  const list = await runCli(['tokens', 'list', '--data', dataDir]);
+  const list = await runCliHere(['tokens', 'list', '--data', dataDir]);
   t.equal(list.code, 0);
   t.match(list.stdout, /^ID\s+KIND\s+STATUS\s+NAME/);
   t.match(list.stdout, /static\s+active\s+build-box\s+token:build-box\s+ml,ci/);
   t.notOk(list.stdout.includes(token));
-  const json = JSON.parse((await runCli(['tokens', 'list', '--data', dataDir, '--json'])).stdout) as { id: string; name: string }[];
+  const json = JSON.parse((await runCliHere(['tokens', 'list', '--data', dataDir, '--json'])).stdout) as { id: string; name: string }[];
   const tokenId = json.find((x) => x.name === 'build-box')!.id;
 
-  const revoked = await runCli(['tokens', 'revoke', tokenId, '--data', dataDir]);
+  const revoked = await runCliHere(['tokens', 'revoke', tokenId, '--data', dataDir]);
   t.equal(revoked.code, 0, revoked.stderr);
   t.equal(revoked.stdout, `revoked ${tokenId} (build-box)\n`);
   if (id.ok) t.same(await auth.recheck(id.identity), { ok: false, reason: 'credential revoked' }, 'the proxy sees the revocation on the next request');
 
-  const unknown = await runCli(['tokens', 'revoke', 'abcdefabcdef', '--data', dataDir]);
+  const unknown = await runCliHere(['tokens', 'revoke', 'abcdefabcdef', '--data', dataDir]);
   t.equal(unknown.code, 1);
   t.equal(unknown.stderr, 'wiretrail tokens: no token with id abcdefabcdef\n');
-  t.equal((await runCli(['tokens', 'revoke', 'nope', '--data', dataDir])).code, 2);
-  t.equal((await runCli(['tokens', 'create', '--data', dataDir])).code, 2, 'create needs --name');
-  t.equal((await runCli(['tokens', 'frobnicate'])).code, 2);
-  t.equal((await runCli(['tokens', 'create', '--name', 'x', '--ttl', 'later', '--data', dataDir])).code, 2);
+  t.equal((await runCliHere(['tokens', 'revoke', 'nope', '--data', dataDir])).code, 2);
+  t.equal((await runCliHere(['tokens', 'create', '--data', dataDir])).code, 2, 'create needs --name');
+  t.equal((await runCliHere(['tokens', 'frobnicate'])).code, 2);
+  t.equal((await runCliHere(['tokens', 'create', '--name', 'x', '--ttl', 'later', '--data', dataDir])).code, 2);
 });
 
 t.test('tokens through the admin API', async (t) => {
-  const created = await runCli(['tokens', 'create', '--admin', adminUrl, '--name', 'remote-box', '--json'], { env: adminEnv });
+  const created = await runCliHere(['tokens', 'create', '--admin', adminUrl, '--name', 'remote-box', '--json'], { WIRETRAIL_ADMIN_TOKEN: adminToken });
   t.equal(created.code, 0, created.stderr);
   const out = JSON.parse(created.stdout) as { token: string; id: string; subject: string };
   t.equal(out.subject, 'token:remote-box');
   t.ok((await auth.authenticate(bearer(out.token))).ok);
-  const list = await runCli(['tokens', 'list', '--admin', adminUrl], { env: adminEnv });
+  const list = await runCliHere(['tokens', 'list', '--admin', adminUrl], { WIRETRAIL_ADMIN_TOKEN: adminToken });
   t.match(list.stdout, new RegExp(`${out.id}\\s+static\\s+active\\s+remote-box`));
-  const revoked = await runCli(['tokens', 'revoke', out.id, '--admin', adminUrl], { env: adminEnv });
+  const revoked = await runCliHere(['tokens', 'revoke', out.id, '--admin', adminUrl], { WIRETRAIL_ADMIN_TOKEN: adminToken });
   t.equal(revoked.code, 0, revoked.stderr);
   t.same(await auth.authenticate(bearer(out.token)), { ok: false, reason: 'credential revoked' });
-  const noToken = await runCli(['tokens', 'list', '--admin', adminUrl, '--certs', join(dir, 'nocerts')], { env: { ...process.env, WIRETRAIL_ADMIN_TOKEN: '' } });
+  const noToken = await runCliHere(['tokens', 'list', '--admin', adminUrl, '--certs', join(dir, 'nocerts')], { WIRETRAIL_ADMIN_TOKEN: undefined });
   t.equal(noToken.code, 1);
   t.match(noToken.stderr, /no admin token/);
-  const wrong = await runCli(['tokens', 'list', '--admin', adminUrl], { env: { ...process.env, WIRETRAIL_ADMIN_TOKEN: 'wrong' } });
+  const wrong = await runCliHere(['tokens', 'list', '--admin', adminUrl], { WIRETRAIL_ADMIN_TOKEN: 'wrong' });
   t.equal(wrong.code, 1);
   t.match(wrong.stderr, /401: admin token required/);
 });
@@ -101,22 +100,22 @@ t.test('login exchanges an OIDC token and prints the proxy line', async (t) => {
   // From a file and from stdin; --token-only.
   const f = join(dir, 'id-token');
   writeFileSync(f, oidc + '\n');
-  const fromFile = await runCli(['login', '--oidc-token', '@' + f, '--admin', adminUrl, '--token-only']);
+  const fromFile = await runCliHere(['login', '--oidc-token', '@' + f, '--admin', adminUrl, '--token-only']);
   t.match(fromFile.stdout, /^wt_\S+\n$/);
   const fromStdin = await runCli(['login', '--oidc-token', '-', '--admin', adminUrl, '--user', 'ci'], { stdin: oidc });
   t.match(fromStdin.stdout, /HTTPS_PROXY=http:\/\/ci:wt_\S+@127\.0\.0\.1:8080\n/, 'proxy host defaults to the admin host, port 8080');
 
-  const bad = await runCli(['login', '--oidc-token', await issuer.sign({ aud: 'other' }), '--admin', adminUrl]);
+  const bad = await runCliHere(['login', '--oidc-token', await issuer.sign({ aud: 'other' }), '--admin', adminUrl]);
   t.equal(bad.code, 1);
   t.equal(bad.stderr, 'wiretrail login: token exchange refused: admin API /v1/token: 401: bad audience\n');
-  const tooLong = await runCli(['login', '--oidc-token', oidc, '--ttl', '2h', '--admin', adminUrl]);
+  const tooLong = await runCliHere(['login', '--oidc-token', oidc, '--ttl', '2h', '--admin', adminUrl]);
   t.equal(tooLong.code, 1);
   t.match(tooLong.stderr, /exceeds the policy maximum of 3600s/);
-  t.equal((await runCli(['login', '--admin', adminUrl])).code, 2, '--oidc-token is required');
+  t.equal((await runCliHere(['login', '--admin', adminUrl])).code, 2, '--oidc-token is required');
 });
 
 t.test('login directly on the data folder with the policy', async (t) => {
-  const r = await runCli(['login', '--oidc-token', await issuer.sign(), '--data', dataDir, '--policy', policyFile, '--proxy', 'proxy.internal:3128']);
+  const r = await runCliHere(['login', '--oidc-token', await issuer.sign(), '--data', dataDir, '--policy', policyFile, '--proxy', 'proxy.internal:3128']);
   t.equal(r.code, 0, r.stderr);
   const m = /HTTPS_PROXY=http:\/\/wt:(wt_\S+)@proxy\.internal:3128/.exec(r.stdout);
   t.ok(m);
