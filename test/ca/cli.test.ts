@@ -135,16 +135,20 @@ t.test('ca export errors', async (t) => {
   }
 });
 
-t.test('curl, Python and Node accept a leaf through the env settings and refuse it without them', async (t) => {
+t.test('curl, Python, git and Node accept a leaf through the env settings and refuse it without them', async (t) => {
   const cwd = t.testdir();
   const env = await runCli(['env'], { cwd });
   t.equal(env.code, 0, 'env exit 0');
   const vars = await shEval(env.stdout.toString());
   const ca = await loadOrCreateCA({ certsDir: join(cwd, 'certs') });
   const ipLeaf = ca.leafFor('127.0.0.1');
+  const seen: string[] = [];
   const server = createServer(
     { key: ipLeaf.keyPem, cert: ipLeaf.certPem, SNICallback: (name, cb) => cb(null, ca.contextFor(name)) },
-    (_req, res) => res.end('trusted'),
+    (req, res) => {
+      seen.push(req.url ?? '');
+      res.end('trusted');
+    },
   );
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   t.teardown(() => new Promise<void>((r) => server.close(() => r())));
@@ -165,6 +169,20 @@ t.test('curl, Python and Node accept a leaf through the env settings and refuse 
   const pyBad = await run('python3', ['-c', py], { env: base });
   t.not(pyBad.code, 0);
   t.match(pyBad.stderr, /CERTIFICATE_VERIFY_FAILED/);
+
+  const req = `import requests\nprint(requests.get('https://127.0.0.1:${port}/', timeout=20).text)`;
+  const reqOk = await run('python3', ['-c', req], { env: { ...base, REQUESTS_CA_BUNDLE: vars.REQUESTS_CA_BUNDLE } });
+  t.equal(reqOk.stdout.trim(), 'trusted', `python requests with REQUESTS_CA_BUNDLE (${reqOk.stderr.trim().split('\n').pop()})`);
+
+  // git verifies the certificate before it looks at the (non-git) answer.
+  const gitUrl = `https://127.0.0.1:${port}/repo.git`;
+  const gitEnv = { ...base, GIT_TERMINAL_PROMPT: '0', GIT_CONFIG_NOSYSTEM: '1', GIT_CONFIG_GLOBAL: '/dev/null' };
+  const gitOk = await run('git', ['ls-remote', gitUrl], { env: { ...gitEnv, GIT_SSL_CAINFO: vars.GIT_SSL_CAINFO } });
+  t.notMatch(gitOk.stderr, /certificate/i, 'git with GIT_SSL_CAINFO trusts the leaf');
+  t.ok(seen.some((u) => u.startsWith('/repo.git/info/refs')), 'and sends its HTTP request');
+  const gitBad = await run('git', ['ls-remote', gitUrl], { env: gitEnv });
+  t.equal(gitBad.code, 128);
+  t.match(gitBad.stderr, /certificate/i, 'git without it refuses (OpenSSL or GnuTLS wording)');
 
   const node = `const r = await fetch('https://127.0.0.1:${port}/'); process.stdout.write(await r.text());`;
   const nodeOk = await run(process.execPath, ['--input-type=module', '-e', node], { env: { ...base, NODE_EXTRA_CA_CERTS: vars.NODE_EXTRA_CA_CERTS } });
