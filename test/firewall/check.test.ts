@@ -108,7 +108,7 @@ t.test('iptables-save: the applied chains pass; deletions, a late jump and extra
   const ruleLines = lines.filter((l) => l.startsWith('-A WIRETRAIL-OUT'));
   for (const victim of ruleLines) {
     const problems = checkIptablesSave(lines.filter((l) => l !== victim).join('\n'), spec, chain, 4);
-    const what = /--comment "wiretrail: ([^"]*)"/.exec(victim)![1];
+    const what = /--comment "wiretrail: ([^"]*)"/.exec(victim)![1]!;
     t.strictSame(problems, [`iptables: missing rule: ${what}`], what);
   }
   const noJump = lines.filter((l) => l !== '-A OUTPUT -j WIRETRAIL-OUT').join('\n');
