@@ -243,7 +243,7 @@ class Authority implements LoadedCertificateAuthority {
           {
             name: 'subjectAltName',
             critical: longName,
-            altNames: [name.kind === 'ip' ? { type: 7, ip: name.name } : { type: 2, value: name.name }],
+            altNames: [name.kind === 'ip' ? { type: 7, value: name.bytes.toString('binary') } : { type: 2, value: name.name }],
           },
           { name: 'subjectKeyIdentifier', value: this.#leafKeyExtension },
           { name: 'authorityKeyIdentifier', keyIdentifier: this.#authorityKeyId.toString('binary') },

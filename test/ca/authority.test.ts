@@ -97,13 +97,24 @@ t.test('leaves validate against the CA, name the host and follow the profile', a
 t.test('IP literals get an iPAddress SAN', async (t) => {
   const ca = await loadOrCreateCA({ certsDir: t.testdir() });
   const caX = new X509Certificate(ca.certPem);
-  for (const [host, ip] of [['127.0.0.1', '127.0.0.1'], ['::1', '::1'], ['[2001:db8::5]', '2001:db8::5']] as const) {
+  const cases = [
+    ['127.0.0.1', '127.0.0.1'],
+    ['::1', '::1'],
+    ['[2001:DB8::5]', '2001:db8::5'],
+    ['::ffff:127.0.0.1', '::ffff:7f00:1'],
+    ['64:ff9b::192.0.2.33', '64:ff9b::c000:221'],
+    ['1::', '1::'],
+  ] as const;
+  for (const [host, ip] of cases) {
     const x = new X509Certificate(ca.leafFor(host).certPem);
     t.ok(x.verify(caX.publicKey));
     t.equal(x.checkIP(ip), ip, `${host} matches`);
     t.match(x.subjectAltName, /^IP Address:/);
     t.equal(x.checkHost(ip, { subject: 'never' }), undefined, 'no DNS SAN for an IP');
+    t.equal(x.subject, `CN=${ip}`, 'canonical form in the CN');
   }
+  t.equal(ca.leafFor('::ffff:7f00:1'), ca.leafFor('[::FFFF:127.0.0.1]'), 'one leaf per address, whatever its spelling');
+  t.equal(new X509Certificate(ca.leafFor('64:ff9b::192.0.2.33').certPem).subjectAltName, 'IP Address:64:FF9B:0:0:0:0:C000:221');
 });
 
 t.test('over-long names go in a critical SAN with an empty subject', async (t) => {
