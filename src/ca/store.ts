@@ -28,7 +28,11 @@ export interface LoadedFiles {
 
 /** Reads the CA files, or creates them with `generate` when neither exists. Safe against a concurrent first start. */
 export async function loadOrCreateFiles(paths: CaPaths, generate: () => Promise<{ certPem: string; keyPem: string }>): Promise<LoadedFiles> {
-  mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  try {
+    mkdirSync(paths.dir, { recursive: true, mode: 0o700 });
+  } catch (err) {
+    throw new Error(`cannot create certs directory ${paths.dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
   checkDirPermissions(paths.dir);
   let created = false;
   if (!existsSync(paths.keyPath) && !existsSync(paths.certPath)) {

@@ -244,6 +244,13 @@ t.test('unsafe or inconsistent CA files are refused with a clear error', async (
   t.ok(existsSync(ca.certPath), 'never replaces an existing certificate');
 });
 
+t.test('a certs path that cannot be a directory is a clear error', async (t) => {
+  const file = join(t.testdir(), 'file');
+  writeFileSync(file, 'x');
+  await t.rejects(loadOrCreateCA({ certsDir: file }), /cannot create certs directory .*file: EEXIST|certs path .* is not a directory/);
+  await t.rejects(loadOrCreateCA({ certsDir: join(file, 'sub') }), /cannot create certs directory .*: ENOTDIR/);
+});
+
 t.test('concurrent first starts agree on one CA', async (t) => {
   const dir = join(t.testdir(), 'fresh');
   const cas = await Promise.all([1, 2, 3].map(() => loadOrCreateCA({ certsDir: dir })));
