@@ -118,6 +118,12 @@ t.test('ca export writes the certificate as pem, der or a certificate-only p12',
   t.throws(() => forge.pkcs12.pkcs12FromAsn1(asn, 'wrong'), /MAC/, 'the MAC is real');
   t.notMatch(p12.stdout.toString('binary'), /PRIVATE KEY/);
 
+  const outFile = join(cwd, 'exported.der');
+  const out = await runCli(['ca', 'export', '--format', 'der', '--out', outFile], { cwd });
+  t.equal(out.code, 0);
+  t.equal(out.stdout.length, 0, 'nothing on stdout with --out');
+  t.same(readFileSync(outFile), ca.certDer, '--out writes the file');
+
   const info = await runCli(['ca', 'info'], { cwd });
   t.equal(info.code, 0);
   t.match(info.stdout.toString(), new RegExp(`sha256: +${ca.fingerprint256}`));
