@@ -1,7 +1,15 @@
-// The audit stage: tamper-evident session log (see README "Audit log").
+// The audit stage: tamper-evident session log (hash chains, RFC 9162 Merkle tree, signed checkpoints).
 export * from './types.js';
 export { AuditLog, type AuditOptions, type CheckpointInfo, defaultOrigin } from './log.js';
 export { AuditLockedError, AuditNotFoundError } from './store.js';
+export { auditAdminRoutes, toWire, fromWire, type WireRecord } from './admin.js';
+export type { SessionFilter } from './read.js';
+export { verifyStore, readExternalCheckpoints, type VerifyReport, type VerifyProblem, type ProblemKind } from './verify.js';
+export { exportBundle, verifyBundleFile, type ExportFilter, type ExportStats, type BundleReport } from './bundle.js';
+export { openLocalReader, remoteReader, loadTrustedKeys, ReaderError, type AuditReader } from './reader.js';
+export { readPublicKeys, rotateSigningKey, SIGNING_KEY_FILE, PUBLIC_KEYS_FILE } from './signing-key.js';
+export { parseVerifier, type Verifier } from './note.js';
+export { parseTimeArg } from './time-arg.js';
 import { AuditLog, type AuditOptions } from './log.js';
 
 /** Opens (creating on first use) the audit log under opts.dataDir; the returned log is the proxy's Recorder. */

@@ -20,6 +20,10 @@ import { checkpointBody, openCheckpoint, signNote, validKeyName, type Signer, ty
 import { loadOrCreateSigner, readPublicKeys, rotateSigningKey } from './signing-key.js';
 import { openDb, type Db } from './store.js';
 import { CheckpointPublisher, type WitnessTarget } from './publish.js';
+import { mergeUsers, summaryOf, type SessionState } from './session-state.js';
+import { listSessions, readPrunedBefore, readSession, sessionSummary, type SessionFilter } from './read.js';
+import { readExternalCheckpoints, verifyStore, type VerifyReport } from './verify.js';
+import { exportBundle, type ExportFilter, type ExportStats } from './bundle.js';
 
 export interface AuditOptions {
   /** LevelDB lives in <dataDir>/log; the latest checkpoint is also copied to <dataDir>/checkpoints/latest. */
@@ -59,54 +63,18 @@ interface Pending {
   reject(e: Error): void;
 }
 
-interface SessionState {
-  session: string;
-  firstSeq: number;
-  next: number;
-  lastHash: string | null;
-  lastSeq: number;
-  firstTs: number;
-  lastTs: number;
-  users: string[];
-  ended: boolean;
-}
-
 export interface CheckpointInfo {
   size: number;
   root: string;
   note: string;
 }
 
-const MAX_USERS = 16;
 const EMPTY = Buffer.alloc(0);
 const DAY_MS = 86_400_000;
 
 export function defaultOrigin(): string {
   const host = hostname().toLowerCase().replace(/[^a-z0-9.-]/g, '-') || 'localhost';
   return `wiretrail.local/${host}/log`;
-}
-
-export function summaryOf(s: SessionState): SessionSummary {
-  return {
-    session: s.session,
-    firstSeq: s.firstSeq,
-    lastSeq: s.lastSeq,
-    count: s.next,
-    firstTs: s.firstTs,
-    lastTs: s.lastTs,
-    ended: s.ended,
-    lastHash: s.lastHash ?? '',
-    users: s.users,
-  };
-}
-
-export function mergeUsers(users: string[], add: string[]): string[] {
-  let out = users;
-  for (const u of add) {
-    if (out.includes(u) || out.length >= MAX_USERS) continue;
-    out = [...out, u].sort();
-  }
-  return out;
 }
 
 export class AuditLog implements Recorder {
@@ -469,13 +437,7 @@ export class AuditLog implements Recorder {
       this.sessions.set(s.session, { ...s, next: s.count, lastHash: s.lastHash || null });
     }
 
-    this.prunedBefore = 0;
-    const rp = await this.db.get(K.RETENTION_KEY);
-    if (rp) {
-      const r = await this.db.get(K.recordKey(K.parseHex(rp.toString(), 16) ?? -1));
-      const p = r ? decodeRecord(r).meta.prunedBefore : undefined;
-      if (typeof p === 'number') this.prunedBefore = p;
-    }
+    this.prunedBefore = await readPrunedBefore(this.db);
   }
 
   /** Sessions left open by a previous process (crash): end them so their chains are complete. */
@@ -566,60 +528,34 @@ export class AuditLog implements Recorder {
   }
 
   /** The committed records of one session, in order, with bodies. [] when the session is unknown. */
-  async readSession(session: string): Promise<StoredRecord[]> {
-    const fs = await this.db.get(K.sessionIdKey(session));
-    if (!fs) return [];
-    const firstSeq = K.parseHex(fs.toString(), 16);
-    if (firstSeq === null) throw new Error(`audit store is inconsistent: bad session index for "${session}"`);
-    const prefix = K.indexPrefix(firstSeq);
-    const seqs: number[] = [];
-    for await (const v of this.db.values({ gte: prefix, lt: K.prefixEnd(prefix) })) {
-      const s = K.parseHex(v.toString(), 16);
-      if (s === null) throw new Error(`audit store is inconsistent: bad session index entry for "${session}"`);
-      seqs.push(s);
-    }
-    return this.readRecords(seqs);
-  }
-
-  async readRecords(seqs: number[]): Promise<StoredRecord[]> {
-    const out: StoredRecord[] = [];
-    for (let i = 0; i < seqs.length; i += 512) {
-      const part = seqs.slice(i, i + 512);
-      const [recs, bodies] = await Promise.all([this.db.getMany(part.map(K.recordKey)), this.db.getMany(part.map(K.bodyKey))]);
-      part.forEach((seq, j) => {
-        const bytes = recs[j];
-        if (!bytes) throw new Error(`audit store is inconsistent: record ${seq} is missing; run wiretrail verify`);
-        out.push(this.toStored(bytes, bodies[j]));
-      });
-    }
-    return out;
-  }
-
-  toStored(bytes: Buffer, body: Buffer | undefined): StoredRecord {
-    const r = decodeRecord(bytes);
-    const pruned = r.bodyHash !== null && body === undefined && r.seq < this.prunedBefore;
-    return { ...r, hash: leafHash(bytes).toString('hex'), body: body ?? null, bodyPruned: pruned };
+  readSession(session: string): Promise<StoredRecord[]> {
+    return readSession(this.db, session, this.prunedBefore);
   }
 
   /** Session summaries in order of their first record. */
-  async listSessions(filter: { since?: number; until?: number; user?: string; limit?: number } = {}): Promise<SessionSummary[]> {
-    const out: SessionSummary[] = [];
-    for await (const v of this.db.values({ gte: 's/', lt: 's0' })) {
-      const s = JSON.parse(v.toString('utf8')) as SessionSummary;
-      if (filter.since !== undefined && s.lastTs < filter.since) continue;
-      if (filter.until !== undefined && s.firstTs > filter.until) continue;
-      if (filter.user !== undefined && !s.users.includes(filter.user)) continue;
-      out.push(s);
-      if (filter.limit !== undefined && out.length >= filter.limit) break;
-    }
-    return out;
+  listSessions(filter: SessionFilter = {}): Promise<SessionSummary[]> {
+    return listSessions(this.db, filter);
   }
 
-  async sessionSummary(session: string): Promise<SessionSummary | null> {
-    const fs = await this.db.get(K.sessionIdKey(session));
-    if (!fs) return null;
-    const v = await this.db.get(K.summaryKey(K.parseHex(fs.toString(), 16) ?? -1));
-    return v ? (JSON.parse(v.toString('utf8')) as SessionSummary) : null;
+  sessionSummary(session: string): Promise<SessionSummary | null> {
+    return sessionSummary(this.db, session);
+  }
+
+  /**
+   * Verifies the whole log as it stands (a snapshot; writing goes on). The trusted keys are the
+   * keyring in the certs folder; the outside copies are <data>/checkpoints/latest and the witness file.
+   */
+  async verify(opts: { onProgress?: (done: number, total: number) => void } = {}): Promise<VerifyReport> {
+    await this.publisher.flush();
+    const external = await readExternalCheckpoints(this.dataDir, this.opts.witness?.file ? [this.opts.witness.file] : []);
+    return verifyStore(this.db, { trusted: this.publicKeys(), external, onProgress: opts.onProgress });
+  }
+
+  /** Streams an export bundle; signs a fresh checkpoint first so every committed record is covered. */
+  async *exportBundle(filter: ExportFilter, stats?: ExportStats): AsyncGenerator<Buffer> {
+    const cp = await this.checkpointNow();
+    if (!cp) throw new Error('the audit log is empty');
+    yield* exportBundle({ db: this.db, checkpointNote: cp.note, publicKeys: this.publicKeys(), prunedBefore: this.prunedBefore }, filter, stats);
   }
 
   /** Flushes pending batches, writes a final checkpoint, releases the store. */

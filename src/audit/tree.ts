@@ -141,14 +141,24 @@ export function rangeHashFromTiles(source: TileSource): RangeHash {
     }
     return t;
   }
+  // Perfect subtree hashes are memoized: neighbouring proofs share most of their path.
+  const memo = new Map<string, Buffer>();
   async function perfect(height: number, index: number): Promise<Buffer> {
     const k = Math.floor(height / TILE_HEIGHT);
-    const w = 2 ** (height - k * TILE_HEIGHT);
-    const first = index * w;
-    const t = await tile(k, Math.floor(first / TILE_WIDTH));
-    const off = first % TILE_WIDTH;
-    if (t.length < off + w) throw new Error(`tree tile ${k}/${Math.floor(first / TILE_WIDTH)} is shorter than expected`);
-    return mthOfHashes(t, off, off + w);
+    if (height === k * TILE_HEIGHT) {
+      const t = await tile(k, Math.floor(index / TILE_WIDTH));
+      const h = t[index % TILE_WIDTH];
+      if (!h) throw new Error(`tree tile ${k}/${Math.floor(index / TILE_WIDTH)} is shorter than expected`);
+      return h;
+    }
+    const key = `${height}/${index}`;
+    let h = memo.get(key);
+    if (!h) {
+      h = nodeHash(await perfect(height - 1, 2 * index), await perfect(height - 1, 2 * index + 1));
+      if (memo.size > 200_000) memo.clear();
+      memo.set(key, h);
+    }
+    return h;
   }
   async function mth(a: number, b: number): Promise<Buffer> {
     const n = b - a;

@@ -12,7 +12,7 @@ import { leafHash } from './merkle.js';
 import { TreeFrontier, TILE_WIDTH, packTile, rowCount, unpackTile, type TileWrite } from './tree.js';
 import { NoteError, openCheckpoint, type Verifier } from './note.js';
 import { MultisetDigest } from './multiset.js';
-import { mergeUsers, summaryOf } from './log.js';
+import { mergeUsers, summaryOf } from './session-state.js';
 import { LATEST_CHECKPOINT, readCheckpointFile } from './publish.js';
 import { join } from 'node:path';
 

@@ -1,10 +1,89 @@
-// Placeholder until the owning issue lands this command.
+// wiretrail export: writes a self-contained, offline-verifiable bundle (records, bodies, inclusion
+// proofs, the signed checkpoint, the public keys). `--public-key` prints the log's verifier keys.
+import { createWriteStream, renameSync, rmSync } from 'node:fs';
+import { finished } from 'node:stream/promises';
 import type { Command } from '../main.js';
-import { CliError } from '../args.js';
+import { CliError, UsageError, parse } from '../args.js';
+import { adminFetch, readAdminToken } from '../../admin/client.js';
+import { openLocalReader, remoteReader, readPublicKeys, parseTimeArg, ReaderError, type AuditReader, type ExportFilter, type ExportStats } from '../../audit/index.js';
+
+const USAGE =
+  'wiretrail export [--data DIR] [--certs DIR] [--session ID] [--since T] [--until T] [--user U] --out FILE [--admin URL]\n' +
+  '       wiretrail export --public-key [--certs DIR | --admin URL]';
 
 export const command: Command = {
-  summary: '(not yet available)',
-  async run() {
-    throw new CliError('export is not available in this build');
+  summary: 'export a forensic bundle (records, bodies, proofs, checkpoint, public key)',
+  async run(argv) {
+    const { values } = parse(
+      argv,
+      {
+        data: { type: 'string' },
+        certs: { type: 'string' },
+        session: { type: 'string' },
+        since: { type: 'string' },
+        until: { type: 'string' },
+        user: { type: 'string' },
+        out: { type: 'string', short: 'o' },
+        admin: { type: 'string' },
+        'public-key': { type: 'boolean' },
+      },
+      USAGE,
+    );
+    if (values.help) {
+      process.stdout.write(`usage: ${USAGE}\n`);
+      return 0;
+    }
+    const certsDir = values.certs ?? './certs';
+    if (values['public-key']) {
+      let text: string;
+      if (values.admin) text = await (await adminFetch(values.admin, '/v1/audit/public-keys', { token: readAdminToken(certsDir) })).text();
+      else {
+        const keys = readPublicKeys(certsDir);
+        if (!keys.length) throw new CliError(`no audit public key in ${certsDir} (audit-log.pub); pass --certs DIR`);
+        text = keys.map((k) => k.text + '\n').join('');
+      }
+      process.stdout.write(text);
+      return 0;
+    }
+    if (!values.out) throw new UsageError(`--out FILE is required\nusage: ${USAGE}`);
+    const filter: ExportFilter = {};
+    try {
+      if (values.since !== undefined) filter.since = parseTimeArg(values.since, '--since');
+      if (values.until !== undefined) filter.until = parseTimeArg(values.until, '--until');
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    if (values.session !== undefined) filter.session = values.session;
+    if (values.user !== undefined) filter.user = values.user;
+
+    let reader: AuditReader;
+    try {
+      reader = values.admin ? remoteReader(values.admin, readAdminToken(certsDir)) : await openLocalReader({ dataDir: values.data ?? './data', certsDir });
+    } catch (err) {
+      if (err instanceof ReaderError) throw new CliError(err.message);
+      throw err;
+    }
+    const stats: ExportStats = { records: 0, sessions: 0, uncovered: 0 };
+    const tmp = `${values.out}.${process.pid}.partial`;
+    try {
+      const out = createWriteStream(tmp, { mode: 0o600 });
+      const done = finished(out);
+      for await (const chunk of reader.exportBundle(filter, stats)) {
+        if (!out.write(chunk)) await new Promise<void>((r) => out.once('drain', () => r()));
+      }
+      out.end();
+      await done;
+      renameSync(tmp, values.out);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      if (err instanceof ReaderError) throw new CliError(err.message);
+      throw err;
+    } finally {
+      await reader.close();
+    }
+    let msg = `wrote ${stats.records} records${stats.sessions ? ` from ${stats.sessions} sessions` : ''} to ${values.out}`;
+    if (stats.uncovered) msg += ` (${stats.uncovered} newer records are not under a signed checkpoint yet and were left out)`;
+    process.stderr.write(msg + '\n');
+    return 0;
   },
 };

@@ -1,10 +1,88 @@
-// Placeholder until the owning issue lands this command.
+// wiretrail verify: checks the whole audit log; exit 0 intact, 1 on tampering (first bad seq + what failed).
 import type { Command } from '../main.js';
-import { CliError } from '../args.js';
+import { CliError, parse } from '../args.js';
+import { readAdminToken } from '../../admin/client.js';
+import { openLocalReader, remoteReader, loadTrustedKeys, ReaderError, type AuditReader, type VerifyReport } from '../../audit/index.js';
+
+const USAGE = 'wiretrail verify [--data DIR] [--certs DIR] [--key PUBKEY]... [--witness FILE]... [--admin URL] [--json]';
 
 export const command: Command = {
-  summary: '(not yet available)',
-  async run() {
-    throw new CliError('verify is not available in this build');
+  summary: 'verify the audit log: chains, Merkle tree, signed checkpoints, rollback',
+  async run(argv) {
+    const { values } = parse(
+      argv,
+      {
+        data: { type: 'string' },
+        certs: { type: 'string' },
+        key: { type: 'string', multiple: true },
+        witness: { type: 'string', multiple: true },
+        admin: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      USAGE,
+    );
+    if (values.help) {
+      process.stdout.write(`usage: ${USAGE}\n`);
+      return 0;
+    }
+    const certsDir = values.certs ?? './certs';
+    let reader: AuditReader;
+    let given: string[] = [];
+    try {
+      if (values.admin) {
+        reader = remoteReader(values.admin, readAdminToken(certsDir));
+        given = loadTrustedKeys(values.key ?? [], null).map((k) => k.text);
+      } else {
+        reader = await openLocalReader({
+          dataDir: values.data ?? './data',
+          certsDir,
+          keys: loadTrustedKeys(values.key ?? [], null),
+          witnessFiles: values.witness ?? [],
+        });
+      }
+    } catch (err) {
+      if (err instanceof ReaderError) throw new CliError(err.message);
+      throw err;
+    }
+    const tty = process.stderr.isTTY === true && !values.json;
+    let report: VerifyReport;
+    try {
+      report = await reader.verify(tty ? (done, total) => process.stderr.write(`\rverifying: ${done} / ${total} records`) : undefined);
+    } catch (err) {
+      if (err instanceof ReaderError) throw new CliError(err.message);
+      throw err;
+    } finally {
+      if (tty) process.stderr.write('\r\x1b[K');
+      await reader.close();
+    }
+    // Through --admin the proxy checks with its own keyring; --key pins the signer on top.
+    if (report.ok && given.length) {
+      const foreign = report.signers.filter((s) => !given.includes(s));
+      if (foreign.length) {
+        report.ok = false;
+        report.problem = { kind: 'bad signature', seq: null, message: `bad signature: checkpoints are signed by ${foreign.join(', ')}, not by the key(s) passed with --key` };
+      }
+    }
+    if (values.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    if (!report.ok) {
+      const p = report.problem!;
+      process.stderr.write(`wiretrail verify: FAILED${p.seq !== null ? ` at seq ${p.seq}` : ''}: ${p.message}\n`);
+      return 1;
+    }
+    if (!values.json) process.stdout.write(summary(report) + '\n');
+    return 0;
   },
 };
+
+function summary(r: VerifyReport): string {
+  const parts = [
+    `ok: ${r.records} records in ${r.sessions} sessions (${r.openSessions} open)`,
+    `${r.checkpoints} checkpoints verified`,
+    r.latestCheckpoint ? `latest covers ${r.latestCheckpoint.size} (root ${r.latestCheckpoint.root.slice(0, 16)}…)` : 'no checkpoint',
+  ];
+  if (r.unsignedTail) parts.push(`${r.unsignedTail} newest records not yet under a checkpoint`);
+  if (r.prunedBodies) parts.push(`${r.prunedBodies} bodies pruned by retention (before seq ${r.prunedBefore})`);
+  if (r.external.length) parts.push(`outside copies checked: ${r.external.map((e) => e.source).join(', ')}`);
+  else parts.push('no checkpoint copy outside the store to check for rollback');
+  return parts.join('; ');
+}

@@ -1,0 +1,198 @@
+// Read side of the audit log over the admin API, so the CLI works while a running proxy holds the
+// LevelDB lock. All routes require the admin token.
+//   GET  /v1/audit/sessions?since=&until=&user=&limit=   {sessions: SessionSummary[]}
+//   GET  /v1/audit/sessions/<id>                          {summary, records: [StoredRecord with body base64]}
+//   GET  /v1/audit/verify                                 NDJSON: {"progress":n,"total":m}… then {"report":VerifyReport}
+//   GET  /v1/audit/export?session=&since=&until=&user=    the bundle (NDJSON stream)
+//   GET  /v1/audit/checkpoint                             latest signed checkpoint (text/plain)
+//   POST /v1/audit/checkpoint                             sign one now, then as GET
+//   GET  /v1/audit/public-keys                            verifier keys, one per line (text/plain)
+//   POST /v1/audit/rotate-key                             {key: new verifier key}
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sendJson, type AdminRoute } from '../admin/types.js';
+import type { AuditLog } from './log.js';
+import type { StoredRecord } from './types.js';
+import type { ExportFilter } from './bundle.js';
+
+export interface WireRecord extends Omit<StoredRecord, 'body'> {
+  /** Base64 body, or null. */
+  body: string | null;
+}
+
+export function toWire(r: StoredRecord): WireRecord {
+  return { ...r, body: r.body ? r.body.toString('base64') : null };
+}
+
+export function fromWire(r: WireRecord): StoredRecord {
+  return { ...r, body: r.body === null ? null : Buffer.from(r.body, 'base64') };
+}
+
+class BadRequest extends Error {}
+
+function intParam(url: URL, name: string): number | undefined {
+  const v = url.searchParams.get(name);
+  if (v === null || v === '') return undefined;
+  if (!/^-?\d{1,16}$/.test(v)) throw new BadRequest(`${name} must be an integer (unix ms)`);
+  return Number(v);
+}
+
+function strParam(url: URL, name: string): string | undefined {
+  const v = url.searchParams.get(name);
+  return v === null || v === '' ? undefined : v;
+}
+
+export function exportFilterFromUrl(url: URL): ExportFilter {
+  const f: ExportFilter = {};
+  const session = strParam(url, 'session');
+  const user = strParam(url, 'user');
+  const since = intParam(url, 'since');
+  const until = intParam(url, 'until');
+  if (session !== undefined) f.session = session;
+  if (user !== undefined) f.user = user;
+  if (since !== undefined) f.since = since;
+  if (until !== undefined) f.until = until;
+  return f;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, url: URL) => Promise<void>;
+
+/** Maps errors to one-line JSON answers (never a stack, never a secret). */
+function guarded(fn: Handler): Handler {
+  return async (req, res, url) => {
+    try {
+      await fn(req, res, url);
+    } catch (err) {
+      const msg = (err as Error).message.split('\n')[0]!;
+      if (res.headersSent) {
+        res.destroy(err as Error);
+        return;
+      }
+      sendJson(res, err instanceof BadRequest ? 400 : /^no session /.test(msg) ? 404 : 500, { error: msg });
+    }
+  };
+}
+
+export function auditAdminRoutes(log: AuditLog): AdminRoute[] {
+  return [
+    {
+      method: 'GET',
+      path: '/v1/audit/sessions',
+      adminOnly: true,
+      handler: guarded(async (_req, res, url) => {
+        const filter: { since?: number; until?: number; user?: string; limit?: number } = {};
+        const since = intParam(url, 'since');
+        const until = intParam(url, 'until');
+        const limit = intParam(url, 'limit');
+        const user = strParam(url, 'user');
+        if (since !== undefined) filter.since = since;
+        if (until !== undefined) filter.until = until;
+        if (limit !== undefined) filter.limit = limit;
+        if (user !== undefined) filter.user = user;
+        sendJson(res, 200, { sessions: await log.listSessions(filter) });
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/audit/sessions/',
+      adminOnly: true,
+      handler: guarded(async (_req, res, url) => {
+        let id: string;
+        try {
+          id = decodeURIComponent(url.pathname.slice('/v1/audit/sessions/'.length));
+        } catch {
+          throw new BadRequest('malformed session id');
+        }
+        const summary = await log.sessionSummary(id);
+        if (!summary) {
+          sendJson(res, 404, { error: `no session ${JSON.stringify(id)} in the log` });
+          return;
+        }
+        const records = await log.readSession(id);
+        sendJson(res, 200, { summary, records: records.map(toWire) });
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/audit/verify',
+      adminOnly: true,
+      handler: guarded(async (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+        let last = 0;
+        const report = await log.verify({
+          onProgress: (done, total) => {
+            const now = Date.now();
+            if (now - last < 500) return;
+            last = now;
+            res.write(JSON.stringify({ progress: done, total }) + '\n');
+          },
+        });
+        res.end(JSON.stringify({ report }) + '\n');
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/audit/export',
+      adminOnly: true,
+      handler: guarded(async (req, res, url) => {
+        const filter = exportFilterFromUrl(url);
+        if (filter.session !== undefined && !(await log.sessionSummary(filter.session))) {
+          sendJson(res, 404, { error: `no session ${JSON.stringify(filter.session)} in the log` });
+          return;
+        }
+        const gen = log.exportBundle(filter);
+        // Pull the header before answering so setup errors still become a JSON error.
+        const first = await gen.next();
+        res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+        if (!first.done) res.write(first.value);
+        let aborted = false;
+        req.on('close', () => (aborted = !res.writableFinished));
+        for await (const line of gen) {
+          if (aborted) break;
+          if (!res.write(line)) await new Promise((r) => res.once('drain', r));
+        }
+        res.end();
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/audit/checkpoint',
+      adminOnly: true,
+      handler: guarded(async (_req, res) => sendCheckpoint(res, log.latestCheckpoint()?.note ?? null)),
+    },
+    {
+      method: 'POST',
+      path: '/v1/audit/checkpoint',
+      adminOnly: true,
+      handler: guarded(async (_req, res) => sendCheckpoint(res, (await log.checkpointNow())?.note ?? null)),
+    },
+    {
+      method: 'GET',
+      path: '/v1/audit/public-keys',
+      adminOnly: true,
+      handler: guarded(async (_req, res) => {
+        const body = Buffer.from(log.publicKeys().map((k) => k.text + '\n').join(''));
+        res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length });
+        res.end(body);
+      }),
+    },
+    {
+      method: 'POST',
+      path: '/v1/audit/rotate-key',
+      adminOnly: true,
+      handler: guarded(async (_req, res) => {
+        const v = await log.rotateKey();
+        sendJson(res, 200, { key: v.text });
+      }),
+    },
+  ];
+}
+
+function sendCheckpoint(res: ServerResponse, note: string | null): void {
+  if (note === null) {
+    sendJson(res, 404, { error: 'no checkpoint yet (the log is empty)' });
+    return;
+  }
+  const body = Buffer.from(note);
+  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': body.length, 'cache-control': 'no-store' });
+  res.end(body);
+}

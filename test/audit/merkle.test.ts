@@ -1,0 +1,75 @@
+import t from 'tap';
+import { createHash } from 'node:crypto';
+import {
+  leafHash,
+  nodeHash,
+  rootOfLeaves,
+  inclusionProof,
+  consistencyProof,
+  verifyInclusion,
+  verifyConsistency,
+  EMPTY_ROOT,
+} from '../../src/audit/merkle.js';
+import { TreeFrontier, rangeHashFromTiles, type TileWrite } from '../../src/audit/tree.js';
+
+const leaves = (n: number) => Array.from({ length: n }, (_, i) => leafHash(Buffer.from(`leaf ${i}`)));
+
+/** Builds a frontier over n leaves and a tile store holding what the writer would have stored. */
+function build(n: number) {
+  const f = new TreeFrontier();
+  const tiles = new Map<string, Buffer[]>();
+  const ls = leaves(n);
+  const store = (w: TileWrite[]) => w.forEach((x) => tiles.set(`${x.level}/${x.index}`, x.hashes.slice()));
+  ls.forEach((l, i) => {
+    f.append(l);
+    if (i % 37 === 0) store(f.takeWrites()); // batches of varying size
+  });
+  store(f.takeWrites());
+  const mth = rangeHashFromTiles(async (level, index) => tiles.get(`${level}/${index}`) ?? null);
+  return { f, ls, mth };
+}
+
+t.test('RFC 9162 hashing matches the definition', async (t) => {
+  t.equal(EMPTY_ROOT.toString('hex'), createHash('sha256').digest('hex'));
+  t.same(leafHash(Buffer.from('x')), createHash('sha256').update(Buffer.from([0])).update('x').digest());
+  const a = leafHash(Buffer.from('a'));
+  const b = leafHash(Buffer.from('b'));
+  t.same(nodeHash(a, b), createHash('sha256').update(Buffer.from([1])).update(a).update(b).digest());
+  t.same(rootOfLeaves([a, b, a]), nodeHash(nodeHash(a, b), a));
+});
+
+t.test('tile frontier roots equal the reference MTH for many sizes', async (t) => {
+  const sizes = [1, 2, 3, 5, 8, 255, 256, 257, 511, 512, 513, 1000, 65536 + 300];
+  for (const n of sizes) {
+    const { f, ls, mth } = build(n);
+    const ref = rootOfLeaves(ls);
+    t.same(f.root(), ref, `frontier root at ${n}`);
+    t.same(await mth(0, n), ref, `tile range root at ${n}`);
+  }
+});
+
+t.test('inclusion and consistency proofs verify, and fail when altered', async (t) => {
+  const n = 1300;
+  const { ls, mth } = build(n);
+  for (const size of [1, 2, 7, 256, 257, 999, 1300]) {
+    const root = rootOfLeaves(ls.slice(0, size));
+    for (const i of [0, 1, Math.floor(size / 2), size - 1]) {
+      if (i >= size) continue;
+      const p = await inclusionProof(i, size, mth);
+      t.ok(verifyInclusion(i, size, ls[i]!, p, root), `inclusion ${i}/${size}`);
+      if (size > 1) {
+        t.notOk(verifyInclusion(i, size, ls[(i + 1) % size]!, p, root), 'wrong leaf fails');
+        const bad = p.map((h) => Buffer.from(h));
+        bad[0]![3] = bad[0]![3]! ^ 1;
+        t.notOk(verifyInclusion(i, size, ls[i]!, bad, root), 'altered proof fails');
+      }
+    }
+  }
+  for (const [m, s] of [[1, 2], [3, 7], [4, 8], [256, 257], [300, 1300], [1024, 1300], [1299, 1300]] as const) {
+    const p = await consistencyProof(m, s, mth);
+    const r1 = rootOfLeaves(ls.slice(0, m));
+    const r2 = rootOfLeaves(ls.slice(0, s));
+    t.ok(verifyConsistency(m, s, p, r1, r2), `consistency ${m}->${s}`);
+    t.notOk(verifyConsistency(m, s, p, r2, r1), 'swapped roots fail');
+  }
+});
