@@ -16,7 +16,8 @@ export interface Catalog {
   search: RegExp;
   byFirst: Map<number, TriggerEntry[]>;
   /** Lower-cased proper prefixes of the triggers, by boundary kind, for holding a cut-off tail. */
-  partial: { word: Set<string>; segment: Set<string>; none: Set<string> };
+  /** Lower-cased trigger literals as a trie, for holding a cut-off tail. */
+  trie: TrieNode;
   maxLit: number;
 }
 
@@ -26,7 +27,6 @@ const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
 export function compileCatalog(rules: Rule[] = builtinRules()): Catalog {
   const byFirst = new Map<number, TriggerEntry[]>();
   const lits = new Set<string>();
-  const partial = { word: new Set<string>(), segment: new Set<string>(), none: new Set<string>() };
   let maxLit = 0;
   rules.forEach((rule, idx) => {
     for (const t of rule.triggers) {
@@ -38,15 +38,15 @@ export function compileCatalog(rules: Rule[] = builtinRules()): Catalog {
       byFirst.set(k, list);
       lits.add(lit.toLowerCase());
       maxLit = Math.max(maxLit, lit.length);
-      // custom boundaries are checked when the trigger is complete; hold their prefixes anywhere
-      const kind = t.boundary === 'word' ? 'word' : t.boundary === 'segment' ? 'segment' : 'none';
-      for (let l = 1; l < lit.length; l++) partial[kind].add(lit.slice(0, l).toLowerCase());
     }
   });
   // longest first so the regex prefers them; correctness does not depend on it
   const alts = [...lits].sort((a, b) => b.length - a.length).map(escapeRe);
   const search = new RegExp(alts.join('|'), 'gi');
-  return { rules, search, byFirst, partial, maxLit };
+  const cat: Catalog = { rules, search, byFirst, trie: { next: new Map(), cont: 0 }, maxLit };
+  // custom boundaries count as 'none' here: their prefixes are held anywhere
+  cat.trie = buildTrie(cat);
+  return cat;
 }
 
 /**
@@ -57,20 +57,19 @@ export function verdictAt(cat: Catalog, view: ScanView, c: number, withKeywords:
   const { text, final } = view;
   const list = cat.byFirst.get(lowerCode(text.charCodeAt(c)));
   if (!list) return NO;
-  let cut = false;
-  const hits: number[] = [];
+  let tried = -1;
+  // entries are in rule order, a rule's triggers next to each other
   for (const e of list) {
-    if (!withKeywords && cat.rules[e.rule]!.family === 'keyword') continue;
+    if (e.rule === tried) continue;
+    const rule = cat.rules[e.rule]!;
+    if (!withKeywords && rule.family === 'keyword') continue;
     if (c + e.lit.length > text.length) {
-      if (!final && partialMatches(text, c, e) && boundaryOk(e.boundary, text, c)) cut = true;
+      if (!final && partialMatches(text, c, e) && boundaryOk(e.boundary, text, c)) return MORE;
       continue;
     }
-    if (startsAt(text, c, e.lit, e.ci) && boundaryOk(e.boundary, text, c) && !hits.includes(e.rule)) hits.push(e.rule);
-  }
-  if (cut) return MORE;
-  hits.sort((a, b) => a - b);
-  for (const r of hits) {
-    const v = cat.rules[r]!.match(view, c);
+    if (!startsAt(text, c, e.lit, e.ci) || !boundaryOk(e.boundary, text, c)) continue;
+    tried = e.rule;
+    const v = rule.match(view, c);
     if (v.t !== 'no') return v;
   }
   return NO;
@@ -79,4 +78,30 @@ export function verdictAt(cat: Catalog, view: ScanView, c: number, withKeywords:
 function partialMatches(text: string, c: number, e: TriggerEntry): boolean {
   const tail = text.slice(c);
   return e.ci ? e.lit.startsWith(tail.toLowerCase()) : e.lit.startsWith(tail);
+}
+
+/** Trie of lower-cased trigger literals, to find a cut-off trigger at the end of a text. */
+export interface TrieNode {
+  next: Map<number, TrieNode>;
+  /** Boundary kinds (1 word, 2 segment, 4 none) of triggers that continue past this node. */
+  cont: number;
+}
+
+export function buildTrie(cat: Catalog): TrieNode {
+  const root: TrieNode = { next: new Map(), cont: 0 };
+  for (const list of cat.byFirst.values()) {
+    for (const e of list) {
+      const kind = e.boundary === 'word' ? 1 : e.boundary === 'segment' ? 2 : 4;
+      let node = root;
+      const lit = e.lit.toLowerCase();
+      for (let i = 0; i < lit.length; i++) {
+        if (i > 0) node.cont |= kind;
+        const k = lit.charCodeAt(i);
+        let nx = node.next.get(k);
+        if (!nx) node.next.set(k, (nx = { next: new Map(), cont: 0 }));
+        node = nx;
+      }
+    }
+  }
+  return root;
 }

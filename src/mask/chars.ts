@@ -117,7 +117,7 @@ export function looksLikeReference(v: string): boolean {
   return (
     /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(v) || // process.env.X, self.password
     /^[A-Z][A-Z0-9_]*$/.test(v) || // ENV_NAME
-    /^[a-z_][a-z_]*$/.test(v) || // snake or lower identifier without digits
+    (/^[a-z_][a-z_]*$/.test(v) && (v.includes('_') || v.length <= 12)) || // snake or short lower identifier
     /^[a-z]+(?:[A-Z][a-z]+)+$/.test(v) // camelCase identifier
   );
 }

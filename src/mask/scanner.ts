@@ -2,7 +2,7 @@
 // rule can still claim it. Held back: from the earliest position whose verdict is 'more' (a
 // candidate that needs more characters) or whose tail could still become a trigger literal.
 import { segmentBoundary, wordBoundary } from './boundary.js';
-import { verdictAt, type Catalog } from './catalog.js';
+import { verdictAt, type Catalog, type TrieNode } from './catalog.js';
 import { swallowPem } from './rules/pem.js';
 import { CONTEXT, MORE, NO, type ScanView, type Swallow, type Verdict } from './rule.js';
 
@@ -18,16 +18,29 @@ export interface AllowList {
   hasPrefix(head: string): boolean;
 }
 
+class View implements ScanView {
+  text = '';
+  final = false;
+  constructor(private readonly cat: Catalog) {}
+  prefixAt(v: number): Verdict {
+    if (v >= this.text.length) return this.final ? NO : MORE;
+    return verdictAt(this.cat, this, v, false);
+  }
+}
+
 export class Scanner {
   private ctx = '';
   private buf = '';
   private swallow: Swallow | null = null;
+  private readonly view: View;
 
   constructor(
     private readonly cat: Catalog,
     private readonly sink: Sink,
     private readonly allow: AllowList,
-  ) {}
+  ) {
+    this.view = new View(cat);
+  }
 
   get held(): number {
     return this.buf.length;
@@ -44,14 +57,23 @@ export class Scanner {
     this.swallow = null;
   }
 
+  /** push(chunk) then flush() in one pass. */
+  end(chunk: string): void {
+    this.buf += chunk;
+    this.flush();
+  }
+
   private run(final: boolean): void {
     const text = this.ctx + this.buf;
     const n = text.length;
     const cat = this.cat;
-    const view: ScanView = { text, final, prefixAt: (v) => (v >= n ? (final ? NO : MORE) : verdictAt(cat, view, v, false)) };
+    const view = this.view;
+    view.text = text;
+    view.final = final;
     let i = this.ctx.length; // next undecided position; everything before is emitted or swallowed
     let raw = i; // start of the pending raw run
     const search = cat.search;
+    let hold = -1; // start of a cut-off trigger at the tail; computed once per run
     for (;;) {
       if (this.swallow) {
         const r = this.doSwallow(text, i, final);
@@ -60,7 +82,7 @@ export class Scanner {
         this.swallow = null;
       }
       if (i >= n) break;
-      const hold = final ? n : this.partialStart(text, i);
+      if (hold < i) hold = final ? n : this.partialStart(text, i);
       search.lastIndex = i;
       const m = search.exec(text);
       const c = m && m.index < hold ? m.index : -1;
@@ -128,14 +150,17 @@ export class Scanner {
    */
   private partialStart(text: string, from: number): number {
     const n = text.length;
-    const p = this.cat.partial;
-    const lim = Math.min(this.cat.maxLit - 1, n - from);
-    for (let k = lim; k >= 1; k--) {
-      const s = n - k;
-      const tail = text.slice(s).toLowerCase();
-      if (p.none.has(tail)) return s;
-      if (p.segment.has(tail) && segmentBoundary(text, s)) return s;
-      if (p.word.has(tail) && wordBoundary(text, s)) return s;
+    const root = this.cat.trie;
+    for (let s = Math.max(from, n - this.cat.maxLit + 1); s < n; s++) {
+      let node: TrieNode | undefined = root;
+      for (let j = s; j < n && node; j++) {
+        const c = text.charCodeAt(j);
+        node = node.next.get(c >= 65 && c <= 90 ? c + 32 : c);
+      }
+      if (!node || node.cont === 0) continue;
+      if (node.cont & 4) return s;
+      if (node.cont & 2 && segmentBoundary(text, s)) return s;
+      if (node.cont & 1 && wordBoundary(text, s)) return s;
     }
     return n;
   }

@@ -34,8 +34,7 @@ export class Session implements MaskSession {
 
   maskText(text: string): { text: string; findings: Finding[] } {
     const m = new ChannelMasker(this, this.parts);
-    const out = m.push(text) + m.flush();
-    return { text: out, findings: m.findings };
+    return { text: m.end(text), findings: m.findings };
   }
 }
 
@@ -70,6 +69,13 @@ class ChannelMasker implements StreamMasker {
 
   flush(): string {
     this.scanner.flush();
+    this.custom?.flush();
+    return this.take();
+  }
+
+  /** The whole remaining input at once: push(text) + flush() without holding anything. */
+  end(text: string): string {
+    this.scanner.end(text);
     this.custom?.flush();
     return this.take();
   }

@@ -22,7 +22,7 @@ import {
 import { MAX_SWALLOW, MORE, NO, type Rule, type ScanView, type TriggerSpec, type Verdict } from '../rule.js';
 
 /** Values are judged on at most this many characters; longer ones commit and swallow the rest. */
-export const VALUE_COMMIT = 64;
+export const VALUE_COMMIT = 100;
 const NAME_BACK = 48;
 const NAME_FWD = 64;
 
@@ -57,12 +57,28 @@ const unquotedValue: CharTest = (c) =>
 
 /** Splits an identifier into lower-case segments at separators and camelCase steps. */
 export function segments(name: string): string[] {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .split(/[\s_.$-]+/)
-    .filter(Boolean)
-    .map((s) => s.toLowerCase());
+  const out: string[] = [];
+  let cur = '';
+  for (let i = 0; i < name.length; i++) {
+    const c = name.charCodeAt(i);
+    if (!isUpper(c) && !isLower(c) && !isDigit(c)) {
+      if (cur) out.push(cur);
+      cur = '';
+      continue;
+    }
+    if (cur && isUpper(c)) {
+      const p = name.charCodeAt(i - 1);
+      const next = i + 1 < name.length ? name.charCodeAt(i + 1) : 0;
+      // aB → a|B; ABc → A|Bc
+      if (isLower(p) || isDigit(p) || (isUpper(p) && isLower(next))) {
+        out.push(cur);
+        cur = '';
+      }
+    }
+    cur += isUpper(c) ? String.fromCharCode(c + 32) : name[i];
+  }
+  if (cur) out.push(cur);
+  return out;
 }
 
 const KEY_NOT_SECRET = new Set([
@@ -75,7 +91,7 @@ const KEY_NOT_SECRET = new Set([
 export function classify(segs: string[]): NameClass | null {
   const words = [...segs];
   while (words.length && /^\d+$/.test(words[words.length - 1]!)) words.pop();
-  const last = words[words.length - 1];
+  const last = words[words.length - 1]?.replace(/\d+$/, '');
   if (!last) return null;
   if (/^(?:password|passwd|passphrase|pwd|pass|pw|passwort|contrasena|senha|motdepasse)$/.test(last) || /(?:password|passwd)$/.test(last)) return 'password';
   if (/secret$/.test(last) || /^(?:credentials?|creds)$/.test(last)) return 'secret';
@@ -86,9 +102,11 @@ export function classify(segs: string[]): NameClass | null {
   return null;
 }
 
+/** Skips an optional quote, escaped any number of times (\", \\\"); -1 when the text ends first. */
 function skipQuote(text: string, i: number): number {
   let j = i;
   while (j < text.length && text[j] === '\\') j++;
+  if (j === text.length) return j > i ? -1 : i;
   const q = text[j];
   return q === '"' || q === "'" || q === '`' ? j + 1 : i;
 }
@@ -108,18 +126,17 @@ export function parseAssignment(view: ScanView, c: number): Parsed {
   if (e === n) return more();
   if (e - c >= NAME_FWD) return NO_;
   const name = text.slice(s, e);
-  const segs = segments(name);
-  const nameCls = classify(segs);
   const flag = name.startsWith('-');
   const xml = s > 0 && text[s - 1] === '<';
   // closing quote / bracket of the name, then the operator
   let i = skipQuote(text, e);
-  if (i === n) return more();
+  if (i < 0 || i === n) return more();
   if (text[i] === ']') i++;
   let ws = 0;
   while (i < n && (text[i] === ' ' || text[i] === '\t')) i++, ws++;
   if (i === n) return more();
   const ch = text[i]!;
+  let op = ch;
   if (ch === ':') {
     if (i + 1 === n) return more();
     if (text[i + 1] === ':') return NO_;
@@ -129,21 +146,31 @@ export function parseAssignment(view: ScanView, c: number): Parsed {
     while (k < n && text[k] === '=' && k - i < 3) k++;
     if (k === n) return more();
     i = text[k] === '>' ? k + 1 : k;
-  } else if (ch === '>' && xml) i++;
+  } else if (ch === '>' && xml) {
+    op = '>';
+    i++;
+  }
   else if (flag && ws > 0) {
     /* "--password hunter2": whitespace is the operator */
   } else return NO_;
   while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
   if (i === n) return more();
+  const segs = segments(name);
+  const nameCls = classify(segs);
   const vs0 = i;
   const vs = skipQuote(text, i);
-  if (vs === n) return more();
+  if (vs < 0 || vs === n) return more();
   const quoted = vs !== vs0;
   const test = quoted ? quotedValue : unquotedValue;
   let j = vs;
   while (j < n && j - vs < VALUE_COMMIT && test(text.charCodeAt(j))) j++;
   const complete = j - vs < VALUE_COMMIT;
   if (complete && j === n && !final) return { t: 'more' };
+  if (xml && op === '>') {
+    // <password>value</password>
+    if (complete && j + 1 >= n) return more();
+    if (complete && (text[j] !== '<' || text[j + 1] !== '/')) return NO_;
+  }
   if (complete && j < n) {
     const end = text[j]!;
     if (quoted && end !== '"' && end !== "'" && end !== '`' && end !== '\\') return NO_;
@@ -216,7 +243,7 @@ export const KEYWORD_SPECS: KeywordRuleSpec[] = [
   {
     name: 'gcp-service-account-key-id',
     description: 'GCP service-account JSON private_key_id (40 hex)',
-    test: (a) => a.norm === 'privatekeyid' && exact(/^[a-f0-9]{40}$/)(a),
+    test: (a) => a.norm.endsWith('privatekeyid') && exact(/^[a-f0-9]{40}$/)(a),
   },
   {
     name: 'heroku-api-key',
@@ -285,12 +312,14 @@ export const KEYWORD_SPECS: KeywordRuleSpec[] = [
   },
 ];
 
+// Keywords start an identifier segment (DB_PASSWORD, dbPassword, x-api-key); common compounds
+// written without a separator are listed as literals of their own.
 const KEYWORD_TRIGGERS: TriggerSpec[] = [
-  ...['password', 'passwd', 'passphrase', 'secret', 'credential', 'apikey', 'authtoken', 'accesstoken', 'sessiontoken', 'securitytoken', 'privatekeyid'].map(
-    (lit): TriggerSpec => ({ lit, ci: true, boundary: 'none' }),
-  ),
-  ...['token', 'key', 'pwd', 'pass', 'pw', 'auth', 'creds', 'passwort'].map((lit): TriggerSpec => ({ lit, ci: true, boundary: 'segment' })),
-];
+  'password', 'passwd', 'passphrase', 'passwort', 'pwd', 'pass', 'pw', 'secret', 'credential', 'creds', 'token', 'key', 'auth',
+  'apikey', 'accesskey', 'secretkey', 'privatekey', 'signingkey', 'masterkey', 'encryptionkey',
+  'authtoken', 'accesstoken', 'refreshtoken', 'idtoken', 'apitoken', 'bottoken', 'sessiontoken', 'securitytoken',
+  'clientsecret', 'appsecret', 'jwtsecret', 'dbpassword', 'rootpassword', 'adminpassword', 'dbpass',
+].map((lit): TriggerSpec => ({ lit, ci: true, boundary: 'segment' }));
 
 export const keywordRule: Rule = {
   name: 'keyword-assignment',

@@ -111,7 +111,7 @@ export const TOKEN_SPECS: TokenSpec[] = [
   t('square-oauth-secret', 'Square OAuth application secret (sq0csp-…)', ['sq0csp-'], B64URL, 43, { commit: 20 }),
   t('shopify-access-token', 'Shopify access token or shared secret (shpat_, shpca_, shppa_, shpss_)', ['shpat_', 'shpca_', 'shppa_', 'shpss_'], 'a-fA-F0-9', 32, { commit: 20, check: hex }),
   t('sendgrid-api-key', 'SendGrid API key (SG.<22>.<43>)', ['SG.'], 'A-Za-z0-9_.-', 66, { commit: 30, check: (b) => /^[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{7}/.test(b) && randomBody(b) }),
-  t('brevo-api-key', 'Brevo (Sendinblue) API key (xkeysib-…)', ['xkeysib-'], 'a-f0-9-', 80, { commit: 24, check: hex }),
+  t('brevo-api-key', 'Brevo (Sendinblue) API key (xkeysib-…)', ['xkeysib-'], 'A-Za-z0-9-', 80, { commit: 24, check: hex }),
   t('twilio-api-key', 'Twilio API key SID secret pair (SK<32 hex>)', ['SK'], HEX, 32, { max: 32, check: hex }),
   t('mailgun-api-key', 'Mailgun API key (key-<32>)', ['key-'], ALNUM, 32, { max: 32 }),
   t('linear-api-key', 'Linear API key (lin_api_…)', ['lin_api_'], ALNUM, 40, { commit: 20 }),
