@@ -2,7 +2,7 @@
 // lanes (what the client gets, what the log records), and serialise the result chunk by chunk.
 import { TextDecoder } from 'node:util';
 import { createAdapter, PassAdapter, type Msg, type StreamAdapter } from './adapters/index.js';
-import { parseJson } from './adapters/base.js';
+import { cloneJson, parseJson } from './adapters/base.js';
 import { BodyDecoder, parseContentEncoding } from './content-encoding.js';
 import { Lane, type Json } from './lane.js';
 import { NdjsonParser } from './ndjson-parser.js';
@@ -213,14 +213,15 @@ class Processor implements ResponseProcessor {
   }
 
   private message(msg: Msg, write: (m: Msg) => string): void {
-    if (!this.resolved) {
-      const first = msg.data === '' || msg.data.trim() === '[DONE]' ? undefined : parseJson(msg.data);
-      this.resolve(first);
-    }
-    for (const l of this.lanes) {
+    // parsed once; every lane but the last gets its own copy, since adapters edit in place
+    const parsed = msg.data === '' || msg.data === '[DONE]' ? undefined : parseJson(msg.data);
+    if (!this.resolved) this.resolve(parsed);
+    const last = this.lanes.length - 1;
+    for (let i = 0; i <= last; i++) {
+      const l = this.lanes[i]!;
       let msgs: Msg[];
       try {
-        msgs = l.adapter!.message(msg);
+        msgs = l.adapter!.message(msg, i === last || parsed === undefined ? parsed : cloneJson(parsed));
       } catch {
         // an adapter must never take the stream down: pass the message on, masked as text
         msgs = [{ ...msg, data: l.lane.text(msg.data) }];

@@ -6,7 +6,7 @@
 // the block's own delta type, placed right before the stop), and message_delta, message_stop,
 // error or EOF for blocks still open (same synthesized delta, before that event).
 import { Handled, type Json, type JsonObj, type Lane } from '../lane.js';
-import { isObj, out, parseJson, textFallback, type Msg, type StreamAdapter } from './base.js';
+import { isObj, out, textFallback, type Msg, type StreamAdapter } from './base.js';
 
 const DELTA_FIELD: Record<string, string> = {
   text_delta: 'text',
@@ -29,10 +29,10 @@ export class AnthropicAdapter implements StreamAdapter {
 
   constructor(private readonly lane: Lane) {}
 
-  message(msg: Msg): Msg[] {
+  message(msg: Msg, parsed: Json | undefined): Msg[] {
     if (msg.event) this.named = true;
     if (msg.data === '') return [msg];
-    const obj = parseJson(msg.data);
+    const obj = parsed;
     if (obj === undefined) return [textFallback(this.lane, msg)];
     if (!isObj(obj)) return [out(msg, obj, this.lane.walk(obj))];
     const handled = new Handled();

@@ -11,8 +11,11 @@ export interface Msg {
 }
 
 export interface StreamAdapter {
-  /** Handles one message; returns what to emit in its place (in order). */
-  message(msg: Msg): Msg[];
+  /**
+   * Handles one message; returns what to emit in its place (in order). `parsed` is msg.data parsed
+   * as JSON (undefined when it is not JSON); the adapter owns it and may change it in place.
+   */
+  message(msg: Msg, parsed: Json | undefined): Msg[];
   /** End of stream (normal end or abort): releases every open channel as messages to append. */
   finish(): Msg[];
   /** A non-streamed JSON body: masks it in place, returns true when something changed. */
@@ -39,6 +42,19 @@ export function parseJson(text: string): Json | undefined {
 export function textFallback(lane: Lane, msg: Msg): Msg {
   const masked = lane.text(msg.data);
   return masked === msg.data ? msg : { ...msg, data: masked };
+}
+
+/** Deep copy of a parsed JSON value (several times faster than parsing the text again). */
+export function cloneJson<T extends Json>(v: T): T {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    const a = new Array(v.length);
+    for (let i = 0; i < v.length; i++) a[i] = cloneJson(v[i]!);
+    return a as T;
+  }
+  const o: JsonObj = {};
+  for (const k of Object.keys(v)) o[k] = cloneJson(v[k]!);
+  return o as T;
 }
 
 export function out(msg: Msg, obj: Json, changed: boolean): Msg {

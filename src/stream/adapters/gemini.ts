@@ -8,7 +8,7 @@
 // same kind in that event, or added as a new part), a top-level error, EOF (a synthesized event
 // with the candidate's text after everything else).
 import { Handled, type Json, type JsonObj, type Lane } from '../lane.js';
-import { isObj, out, parseJson, textFallback, type Msg, type StreamAdapter } from './base.js';
+import { isObj, out, textFallback, type Msg, type StreamAdapter } from './base.js';
 
 export class GeminiAdapter implements StreamAdapter {
   private meta: JsonObj = {};
@@ -16,10 +16,10 @@ export class GeminiAdapter implements StreamAdapter {
 
   constructor(private readonly lane: Lane) {}
 
-  message(msg: Msg): Msg[] {
+  message(msg: Msg, parsed: Json | undefined): Msg[] {
     if (msg.event) this.named = true;
     if (msg.data === '') return [msg];
-    const obj = parseJson(msg.data);
+    const obj = parsed;
     if (obj === undefined) return [textFallback(this.lane, msg)];
     const before: Msg[] = [];
     const changed = this.response(obj, before);

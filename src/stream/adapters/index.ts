@@ -31,7 +31,7 @@ export function createAdapter(api: Api, lane: Lane): StreamAdapter {
  */
 export class PassAdapter implements StreamAdapter {
   constructor(private readonly lane: Lane | null) {}
-  message(msg: Msg): Msg[] {
+  message(msg: Msg, _parsed: import('../lane.js').Json | undefined): Msg[] {
     return [this.lane ? textFallback(this.lane, msg) : msg];
   }
   finish(): Msg[] {

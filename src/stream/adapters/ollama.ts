@@ -4,7 +4,7 @@
 // a line {"error":…} (a synthesized line with the text is placed before it), EOF (a synthesized
 // line at the end).
 import { Handled, type Json, type JsonObj, type Lane } from '../lane.js';
-import { isObj, out, parseJson, textFallback, type Msg, type StreamAdapter } from './base.js';
+import { isObj, out, textFallback, type Msg, type StreamAdapter } from './base.js';
 
 export class OllamaAdapter implements StreamAdapter {
   private meta: JsonObj = {};
@@ -30,8 +30,8 @@ export class OllamaAdapter implements StreamAdapter {
       : [['content', 'c'], ['thinking', 't']];
   }
 
-  message(msg: Msg): Msg[] {
-    const obj = parseJson(msg.data);
+  message(msg: Msg, parsed: Json | undefined): Msg[] {
+    const obj = parsed;
     if (obj === undefined) return [textFallback(this.lane, msg)];
     if (!isObj(obj)) return [out(msg, obj, this.lane.walk(obj))];
     const handled = new Handled();

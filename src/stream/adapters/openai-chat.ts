@@ -12,7 +12,7 @@
 // - [DONE], a mid-stream {"error":…}, EOF: a synthesized chunk (same id/model envelope,
 //   finish_reason null) placed before the signal (or at the end).
 import { Handled, type Json, type JsonObj, type Lane } from '../lane.js';
-import { isObj, out, parseJson, textFallback, type Msg, type StreamAdapter } from './base.js';
+import { isObj, out, textFallback, type Msg, type StreamAdapter } from './base.js';
 
 const TEXT_FIELDS: ReadonlyArray<readonly [string, string]> = [
   ['content', 'c'],
@@ -28,11 +28,11 @@ export class OpenAIChatAdapter implements StreamAdapter {
 
   constructor(private readonly lane: Lane) {}
 
-  message(msg: Msg): Msg[] {
+  message(msg: Msg, parsed: Json | undefined): Msg[] {
     if (msg.event) this.named = true;
     if (msg.data.trim() === '[DONE]') return [...this.finish(), msg];
     if (msg.data === '') return [msg];
-    const obj = parseJson(msg.data);
+    const obj = parsed;
     if (obj === undefined) return [textFallback(this.lane, msg)];
     if (!isObj(obj)) return [out(msg, obj, this.lane.walk(obj))];
     const handled = new Handled();
@@ -54,6 +54,7 @@ export class OpenAIChatAdapter implements StreamAdapter {
 
   private remember(obj: JsonObj): void {
     if (typeof obj['id'] !== 'string' || obj['id'] === '') return; // Azure's prompt-annotation preamble
+    if (this.envelope && this.envelope['id'] === obj['id'] && this.envelope['model'] === obj['model']) return;
     const env: JsonObj = {};
     for (const [k, v] of Object.entries(obj)) {
       if (k === 'choices' || k === 'usage' || k === 'obfuscation' || k === 'prompt_filter_results') continue;

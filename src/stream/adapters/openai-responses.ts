@@ -9,7 +9,7 @@
 // response.completed) are rebuilt from the masked deltas, so they carry exactly the text the
 // client was streamed. A repeat that does not match what was streamed is masked whole.
 import { Handled, type Json, type JsonObj, type Lane } from '../lane.js';
-import { isObj, out, parseJson, textFallback, type Msg, type StreamAdapter } from './base.js';
+import { isObj, out, textFallback, type Msg, type StreamAdapter } from './base.js';
 
 interface Kind {
   tag: string;
@@ -58,12 +58,12 @@ export class OpenAIResponsesAdapter implements StreamAdapter {
     return `${kind.tag}:${item}${sub}`;
   }
 
-  message(msg: Msg): Msg[] {
+  message(msg: Msg, parsed: Json | undefined): Msg[] {
     if (msg.event) this.named = true;
     if (msg.data === '' || msg.data.trim() === '[DONE]') {
       return msg.data === '' ? [msg] : [...this.finish(), msg];
     }
-    const obj = parseJson(msg.data);
+    const obj = parsed;
     if (obj === undefined) return [textFallback(this.lane, msg)];
     if (!isObj(obj)) return [out(msg, obj, this.lane.walk(obj))];
     const handled = new Handled();
