@@ -33,7 +33,7 @@ t.test('retention prunes old bodies, keeps records; verify reports pruned bodies
   t.same(rr[0]!.meta.prunedBefore, 31);
 
   let v = await log.verify();
-  t.equal(v.ok, true, v.problem?.message);
+  t.equal(v.ok, true, v.problem?.message ?? 'verifies');
   t.equal(v.prunedBodies, 30);
   t.equal(v.prunedBefore, 31);
 
@@ -42,7 +42,7 @@ t.test('retention prunes old bodies, keeps records; verify reports pruned bodies
   for await (const c of log.exportBundle({})) chunks.push(c);
   writeFileSync(out, Buffer.concat(chunks));
   const b = await verifyBundleFile(out, readPublicKeys(certsDir));
-  t.equal(b.ok, true, b.problem?.message);
+  t.equal(b.ok, true, b.problem?.message ?? 'bundle verifies');
   t.equal(b.prunedBodies, 30);
   await log.close();
 
@@ -73,7 +73,7 @@ t.test('key rotation: old checkpoints still verify with the kept public keys', a
   t.equal(openCheckpoint(cp!.note, [newKey]).verifiedBy.length, 1, 'new checkpoints carry the new key');
   t.equal(readPublicKeys(certsDir).length, 2, 'the keyring keeps both public keys');
   const v = await log.verify();
-  t.equal(v.ok, true, v.problem?.message);
+  t.equal(v.ok, true, v.problem?.message ?? 'verifies');
   t.equal(v.signers.length, 2, 'both keys signed checkpoints');
   await log.close();
 
