@@ -3,7 +3,7 @@
 // expected rules that are missing and extra rules that could let traffic out.
 import { formatCidr } from './address.js';
 import { iptChainLines, iptFamilies, iptSignature, parseIptablesSave } from './iptables.js';
-import { LOG_PREFIX, LOG_RATE, NFT_TABLE, type Chain, type Rule } from './rules.js';
+import { LOG_PREFIX, LOG_RATE, type Chain, type Rule } from './rules.js';
 import type { FirewallSpec, IpFamily } from './types.js';
 
 /** Expected nftables rule → signature (must agree with nftSignatureOfJson for the same rule). */
@@ -126,11 +126,11 @@ export function checkNftJson(jsonText: string, chain: Chain): string[] {
     return ['the ruleset from nft is not valid JSON'];
   }
   const entries = isObj(doc) && Array.isArray(doc.nftables) ? doc.nftables : [];
-  const ours = (o: Json): o is Record<string, Json> => isObj(o) && o.family === 'inet' && o.table === NFT_TABLE;
-  const table = entries.some((e) => isObj(e) && isObj(e.table) && e.table.family === 'inet' && e.table.name === NFT_TABLE);
-  if (!table) return [`table inet ${NFT_TABLE} is missing (nothing restricts egress)`];
+  const ours = (o: Json): o is Record<string, Json> => isObj(o) && o.family === 'inet' && o.table === chain.table;
+  const table = entries.some((e) => isObj(e) && isObj(e.table) && e.table.family === 'inet' && e.table.name === chain.table);
+  if (!table) return [`table inet ${chain.table} is missing (nothing restricts egress)`];
   const chainEntry = entries.map((e) => (isObj(e) ? e.chain : undefined)).find((c) => ours(c) && c.name === chain.name) as Record<string, Json> | undefined;
-  if (!chainEntry) return [`chain ${chain.name} is missing from table inet ${NFT_TABLE}`];
+  if (!chainEntry) return [`chain ${chain.name} is missing from table inet ${chain.table}`];
 
   const problems: string[] = [];
   if (chainEntry.type !== 'filter' || chainEntry.hook !== chain.hook) problems.push(`chain ${chain.name} is not a filter chain on the ${chain.hook} hook`);

@@ -9,7 +9,7 @@ import type { FirewallFormat, FirewallSpec } from './types.js';
 export * from './types.js';
 export { buildSpec, parseFormat, canonicalCommand, DEFAULT_POD_LABEL, type FirewallFlags } from './spec.js';
 export { parseAllow, parseCidr, parseEndpoint, parseIp, parseUid, parseLabel } from './address.js';
-export { buildChain, LOG_PREFIX, NFT_TABLE, type Chain, type Rule } from './rules.js';
+export { buildChain, LOG_PREFIX, NFT_TABLE, NFT_GATEWAY_TABLE, type Chain, type Rule } from './rules.js';
 export { checkNftJson, checkIptablesSave } from './check.js';
 export { renderNftables, renderIptables, renderK8s };
 

@@ -30,7 +30,9 @@ export interface Rule {
 }
 
 export interface Chain {
-  /** nftables chain name in table inet wiretrail. */
+  /** nftables table (family inet): one per mode, so a host can run both side by side. */
+  table: typeof NFT_TABLE | typeof NFT_GATEWAY_TABLE;
+  /** nftables chain name in that table. */
   name: 'output' | 'forward';
   hook: 'output' | 'forward';
   /** Host mode drops by policy as a backstop; gateway mode only restricts the runner networks. */
@@ -42,6 +44,8 @@ export interface Chain {
 }
 
 export const NFT_TABLE = 'wiretrail';
+/** Gateway mode's table: a Docker or GitLab runner host needs host rules and forward rules at once. */
+export const NFT_GATEWAY_TABLE = 'wiretrail_gateway';
 
 /** The family a rule applies to, or null for both. */
 export function ruleFamily(r: Rule): IpFamily | null {
@@ -94,7 +98,7 @@ function hostChain(spec: FirewallSpec): Chain {
     rules.push({ comment: `wiretrail: the proxy process itself (uid ${spec.proxyUid}) goes out directly`, skuid: spec.proxyUid, action: 'accept' });
   }
   rules.push(...allowRules(spec), ...denyRules(undefined, true));
-  return { name: 'output', hook: 'output', policy: 'drop', iptChain: 'WIRETRAIL-OUT', iptParent: 'OUTPUT', rules };
+  return { table: NFT_TABLE, name: 'output', hook: 'output', policy: 'drop', iptChain: 'WIRETRAIL-OUT', iptParent: 'OUTPUT', rules };
 }
 
 /** Gateway mode: forwarded traffic from each runner network may only reach the proxy. */
@@ -109,7 +113,7 @@ function gatewayChain(spec: FirewallSpec): Chain {
       ...denyRules(c, false),
     );
   }
-  return { name: 'forward', hook: 'forward', policy: 'accept', iptChain: 'WIRETRAIL-FWD', iptParent: 'FORWARD', rules };
+  return { table: NFT_GATEWAY_TABLE, name: 'forward', hook: 'forward', policy: 'accept', iptChain: 'WIRETRAIL-FWD', iptParent: 'FORWARD', rules };
 }
 
 export function buildChain(spec: FirewallSpec): Chain {

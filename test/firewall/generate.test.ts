@@ -78,6 +78,8 @@ t.test('output is deterministic and independent of the order of exceptions', asy
 t.test('nftables gateway mode restricts only the runner networks', async (t) => {
   const out = gen('nftables', { mode: 'gateway', proxy: '10.1.0.2:3128', runnerCidr: ['10.8.0.0/16'], allowDns: '10.1.0.53' });
   t.match(out, /chain forward \{\n\t\ttype filter hook forward priority filter; policy accept;/);
+  t.match(out, /\ntable inet wiretrail_gateway \{\}\ndelete table inet wiretrail_gateway\n\ntable inet wiretrail_gateway \{\n/, 'its own table, so host rules on the same machine survive');
+  t.notMatch(out, /table inet wiretrail[ \n]/);
   t.notMatch(out, /hook output/);
   const rules = rulesOf(out);
   t.same(rules.map((r) => r.replace(/ comment .*/, '')), [

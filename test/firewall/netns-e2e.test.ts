@@ -4,8 +4,9 @@
 //   10.77.1.2        10.77.1.1 | 10.77.2.1                  10.77.2.2/.3, TCP+UDP echo, DNS .53/.54)
 //
 // Before the rules, the runner reaches everything directly (the control that makes each refusal
-// below meaningful). After `wiretrail firewall --apply` inside the runner, only the proxy and the
-// allowed resolver remain reachable, and everything through the proxy is recorded.
+// below meaningful). After `wiretrail firewall --apply` inside the runner (nftables, then iptables),
+// and again with gateway-mode rules on the router instead, only the proxy and the allowed resolver
+// remain reachable, and everything through the proxy is recorded.
 import t from 'tap';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -152,6 +153,7 @@ t.test('egress firewall in network namespaces', { skip: unavailable ? `network n
   await t.test('through HTTPS_PROXY the same request succeeds', async (t) => {
     const r = await curl(['--cacert', wiretrailCa, 'https://api.openai.com/v1/models'], proxyEnv);
     t.equal(r.code, 0, r.stderr);
+    if (r.code !== 0) t.comment(`wiretrail output:\n${proxyProc.output().slice(-4000)}`);
     t.match(r.stdout, '"served_by":"api.openai.com"');
     const chat = await curl(['--cacert', wiretrailCa, '-H', 'content-type: application/json', '-d', '{"model":"mock-model","messages":[{"role":"user","content":"hi"}]}', 'https://api.openai.com/v1/chat/completions'], proxyEnv);
     t.equal(chat.code, 0, chat.stderr);
@@ -229,6 +231,36 @@ t.test('egress firewall in network namespaces', { skip: unavailable ? `network n
     const noJump = await wiretrail(runner, [...ipt, '--check']);
     t.equal(noJump.code, 1);
     t.match(noJump.stderr, /iptables: OUTPUT does not jump to WIRETRAIL-OUT/);
+  });
+
+  await t.test('gateway mode on the router in front of the runner network gives the same boundary', async (t) => {
+    // The runner's own rules are inactive now (the jump was removed above); only the router filters.
+    const open = await direct('api.openai.com', U.api4);
+    t.equal(open.code, 0, 'the runner is open before the gateway rules');
+    const gw = ['firewall', '--mode', 'gateway', '--proxy', PROXY, '--runner-cidr', '10.77.1.0/24', '--runner-cidr', 'fd77:1::/64', '--allow-dns', U.dnsAllowed, '--format', 'nftables'];
+    const applied = await wiretrail(proxy, [...gw, '--apply', '--check']);
+    t.equal(applied.code, 0, applied.stderr);
+    for (const addr of [U.api4, U.api6]) {
+      const r = await direct('api.openai.com', addr);
+      t.equal(r.code, 7, `forwarded HTTPS to ${addr} refused: ${r.stderr.trim()}`);
+    }
+    // the runner reaches the proxy itself (input, not forwarded); the proxy's own egress is untouched
+    const via = await curl(['--cacert', wiretrailCa, 'https://api.openai.com/v1/models'], proxyEnv);
+    t.equal(via.code, 0, via.stderr);
+    const [tcp4, tcp6, udp4, , dnsOk, dnsOther] = await probe(reachProbes);
+    t.equal(tcp4!.detail, 'ECONNREFUSED');
+    t.equal(tcp6!.detail, 'ECONNREFUSED');
+    t.equal(udp4!.ok, false, `udp4: ${udp4!.detail}`);
+    t.equal(dnsOk!.ok, true, 'the allowed resolver is forwarded');
+    t.equal(dnsOther!.ok, false, `other resolver: ${dnsOther!.detail}`);
+    const listing = await lab.run(proxy, 'nft', ['-a', 'list', 'chain', 'inet', 'wiretrail_gateway', 'forward']);
+    const handle = /ip6 saddr fd77:1::\/64 meta l4proto tcp reject with tcp reset comment "[^"]*" # handle (\d+)/.exec(listing.stdout)?.[1];
+    t.ok(handle, 'found the IPv6 TCP reject rule');
+    t.equal((await lab.run(proxy, 'nft', ['delete', 'rule', 'inet', 'wiretrail_gateway', 'forward', 'handle', handle ?? '0'])).code, 0);
+    const bad = await wiretrail(proxy, [...gw, '--check']);
+    t.equal(bad.code, 1);
+    t.equal(bad.stderr, 'wiretrail firewall: the live ruleset does not enforce the policy: missing rule: refuse other TCP from fd77:1::/64 with a reset so clients fail fast\n');
+    t.equal((await lab.run(proxy, 'nft', ['delete', 'table', 'inet', 'wiretrail_gateway'])).code, 0);
   });
 
   await t.test('every exchange through the proxy was recorded with the runner identity', async (t) => {
