@@ -4,8 +4,12 @@ import { cls } from '../chars.js';
 import { MAX_SWALLOW, MORE, NO, type Rule, type Verdict } from '../rule.js';
 
 const b64url = cls('A-Za-z0-9_-');
+const b64urlDot = cls('A-Za-z0-9_.-');
 const SIG_COMMIT = 16;
-const MAX_SEG = 8192;
+/** JOSE headers are short; a longer first segment is not a JWT. */
+const MAX_HEADER = 512;
+/** Claims longer than this commit without waiting for the signature (bounds the hold-back). */
+const MAX_CLAIMS = 2048;
 
 function headerLooksJose(seg: string): boolean {
   try {
@@ -26,15 +30,21 @@ export const jwtRule: Rule = {
     const n = text.length;
     const more = () => (final ? NO : MORE);
     let i = c;
-    while (i < n && i - c < MAX_SEG && b64url(text.charCodeAt(i))) i++;
+    while (i < n && i - c < MAX_HEADER && b64url(text.charCodeAt(i))) i++;
+    if (i - c >= MAX_HEADER) return NO;
     if (i === n) return more();
-    if (text[i] !== '.' || i - c < 10 || i - c >= MAX_SEG) return NO;
+    if (text[i] !== '.' || i - c < 10) return NO;
     if (!headerLooksJose(text.slice(c, i))) return NO;
     const p = i + 1;
     let j = p;
-    while (j < n && j - p < MAX_SEG && b64url(text.charCodeAt(j))) j++;
-    if (j === n) return j - p >= MAX_SEG ? NO : more();
-    if (text[j] !== '.' || j - p < 10 || j - p >= MAX_SEG) return NO;
+    while (j < n && j - p < MAX_CLAIMS && b64url(text.charCodeAt(j))) j++;
+    if (j - p >= MAX_CLAIMS) return { t: 'hit', rule: 'jwt', start: c, end: j, key: text.slice(c, j), swallow: { kind: 'class', test: b64urlDot, left: MAX_SWALLOW } };
+    if (j === n) {
+      if (!final) return MORE;
+      // cut off by the end of the input: a header and the start of the claims
+      return j - p >= 4 ? { t: 'hit', rule: 'jwt', start: c, end: j, key: text.slice(c, j) } : NO;
+    }
+    if (text[j] !== '.' || j - p < 10) return NO;
     const s = j + 1;
     let k = s;
     while (k < n && k - s < SIG_COMMIT && b64url(text.charCodeAt(k))) k++;

@@ -38,6 +38,8 @@ export interface Assignment {
   /** False when the value reached VALUE_COMMIT characters and was cut there. */
   complete: boolean;
   quoted: boolean;
+  /** Quoted, and the input ended before the closing quote. */
+  truncated: boolean;
 }
 
 export interface KeywordRuleSpec {
@@ -161,6 +163,11 @@ export function parseAssignment(view: ScanView, c: number): Parsed {
   const vs = skipQuote(text, i);
   if (vs < 0 || vs === n) return more();
   const quoted = vs !== vs0;
+  // a value of a known format gets its own rule (OPENAI_API_KEY=sk-…, private_key: "-----BEGIN …"),
+  // decided here so a strong prefix commits without waiting for the end of the value
+  const inner = view.prefixAt(vs);
+  if (inner.t === 'more') return { t: 'more' };
+  if (inner.t === 'hit') return NO_;
   const test = quoted ? quotedValue : unquotedValue;
   let j = vs;
   while (j < n && j - vs < VALUE_COMMIT && test(text.charCodeAt(j))) j++;
@@ -176,7 +183,9 @@ export function parseAssignment(view: ScanView, c: number): Parsed {
     if (quoted && end !== '"' && end !== "'" && end !== '`' && end !== '\\') return NO_;
     if (!quoted && end === '(') return NO_;
   }
-  const a: Assignment = { norm: segs.join(''), segs, cls: nameCls, value: text.slice(vs, j), complete, quoted };
+  // a quoted value cut off by the end of the input (the stream ended in an error)
+  const truncated = complete && quoted && j === n;
+  const a: Assignment = { norm: segs.join(''), segs, cls: nameCls, value: text.slice(vs, j), complete, quoted, truncated };
   return { t: 'ok', a, vs, ve: j, test };
 }
 
@@ -331,11 +340,8 @@ export const keywordRule: Rule = {
     if (p.t === 'no') return NO;
     if (p.t === 'more') return MORE;
     const { a, vs, ve, test } = p;
-    // a value of a known format gets its own rule (OPENAI_API_KEY=sk-…, private_key: "-----BEGIN …")
-    const inner = view.prefixAt(vs);
-    if (inner.t === 'more') return MORE;
-    if (inner.t === 'hit') return NO;
-    const spec = KEYWORD_SPECS.find((k) => k.test(a));
+    let spec = KEYWORD_SPECS.find((k) => k.test(a));
+    if (!spec && a.truncated && a.cls && a.value.length >= 4 && common(a)) spec = KEYWORD_SPECS.find((k) => k.name === `generic-${a.cls === 'key' ? 'api-key' : a.cls}`);
     if (!spec) return NO;
     if (!a.complete) return { t: 'hit', rule: spec.name, start: vs, end: ve, key: a.value, swallow: { kind: 'class', test, left: MAX_SWALLOW } };
     return { t: 'hit', rule: spec.name, start: vs, end: ve, key: a.value };

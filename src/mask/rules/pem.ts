@@ -36,7 +36,11 @@ export const pemRule: Rule = {
     let b64 = '';
     while (b64.length < COMMIT) {
       if (i - c > MAX_HEAD) return NO;
-      if (i === n) return more();
+      if (i === n) {
+        if (!final) return MORE;
+        // cut off by the end of the input
+        return b64.length >= 8 ? { t: 'hit', rule: 'private-key-pem', start: c, end: i, key: text.slice(c, i) } : NO;
+      }
       const ch = text.charCodeAt(i);
       if (ch === 10 || ch === 13) {
         line = '';
@@ -96,6 +100,12 @@ export function swallowPem(s: Extract<Swallow, { kind: 'pem' }>, text: string, i
       continue;
     }
     if (!inPemBody(ch)) return { i, done: true };
+    if (ch === 92) {
+      // only an escaped line break belongs to the block; never leave half an escape behind
+      if (i + 1 === n) return { i, done: false };
+      const e = text[i + 1];
+      if (e !== 'n' && e !== 'r' && e !== 't' && e !== '\\') return { i, done: true };
+    }
     s.tail = (s.tail + text[i]).slice(-9);
     if (s.tail === '-----END ') s.endSeen = true;
     i++;

@@ -1,5 +1,5 @@
 // Token rules: a literal prefix followed by a run of body characters ("ghp_" + 36 alphanumerics).
-import { cls, isAlnum, randomBody, type CharTest } from '../chars.js';
+import { cls, isAlnum, looksFiller, randomBody, type CharTest } from '../chars.js';
 import { MAX_SWALLOW, MORE, NO, startsAt, type Boundary, type Rule, type Verdict } from '../rule.js';
 
 export interface TokenSpec {
@@ -24,9 +24,19 @@ export interface TokenSpec {
   ci?: boolean;
   /** Characters that may not follow the token. Default: alphanumerics. */
   after?: CharTest;
+  /**
+   * Mask a token cut off by the end of the input (a stream that ended in an error) once it has
+   * TRUNCATED_MIN body characters. Default: rules with early commit (strong prefixes).
+   */
+  truncated?: boolean;
 }
 
+/** Body characters a token cut off by the end of the input needs to be masked anyway. */
+export const TRUNCATED_MIN = 4;
+
 const defaultCheck = (b: string) => randomBody(b);
+/** A cut-off body: anything but filler or lower-case words ("sk-learn" at the end of a file). */
+const truncatedBody = (b: string) => !looksFiller(b) && !/^[a-z_-]+$/.test(b);
 
 export function tokenRule(spec: TokenSpec): Rule {
   const body = cls(spec.body);
@@ -35,6 +45,7 @@ export function tokenRule(spec: TokenSpec): Rule {
   const after = spec.after ?? isAlnum;
   const max = spec.max ?? Infinity;
   const boundary = spec.boundary ?? 'word';
+  const truncated = spec.truncated ?? spec.commit !== undefined;
   return {
     name: spec.name,
     description: spec.description,
@@ -58,6 +69,8 @@ export function tokenRule(spec: TokenSpec): Rule {
       if (run > max) return NO;
       if (i === n) {
         if (!final) return MORE;
+        if (run < spec.min && truncated && run >= TRUNCATED_MIN && truncatedBody(text.slice(p, i)))
+          return { t: 'hit', rule: spec.name, start, end: i, key: text.slice(start, i) };
       } else if (after(text.charCodeAt(i)) && !body(text.charCodeAt(i))) return NO;
       if (run < spec.min) return NO;
       if (!check(text.slice(p, i))) return NO;

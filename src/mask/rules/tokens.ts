@@ -63,7 +63,7 @@ export const TOKEN_SPECS: TokenSpec[] = [
   t('buildkite-token', 'Buildkite API access token (bkua_…)', ['bkua_'], HEX, 40, { commit: 24, check: hex }),
   t('sonarqube-token', 'SonarQube / SonarCloud token (squ_, sqp_, sqa_)', ['squ_', 'sqp_', 'sqa_'], HEX, 40, { commit: 24, check: hex }),
   // Cloud
-  t('aws-access-key-id', 'AWS access key ID (AKIA…, ASIA…); masked even with an EXAMPLE suffix', ['AKIA', 'ASIA', 'ABIA', 'ACCA'], 'A-Z0-9', 16, { max: 16, check: anyRandom }),
+  t('aws-access-key-id', 'AWS access key ID (AKIA…, ASIA…); masked even with an EXAMPLE suffix', ['AKIA', 'ASIA', 'ABIA', 'ACCA'], 'A-Z0-9', 16, { max: 16, check: anyRandom, truncated: true }),
   t('gcp-api-key', 'Google Cloud / Gemini API key (AIza…)', ['AIza'], B64URL, 35, { commit: 20 }),
   t('gcp-oauth-client-secret', 'Google OAuth client secret (GOCSPX-…)', ['GOCSPX-'], B64URL, 28, { commit: 20 }),
   t('google-oauth-access-token', 'Google OAuth 2.0 access token (ya29.…)', ['ya29.'], B64URL, 30, { commit: 20 }),

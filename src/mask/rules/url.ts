@@ -36,7 +36,13 @@ export const urlRule: Rule = {
     const ps = i + 1;
     let j = ps;
     while (j < n && j - ps <= 256 && passChar(text.charCodeAt(j))) j++;
-    if (j === n) return more();
+    if (j === n) {
+      if (!final) return MORE;
+      // user:pass cut off by the end of the input (not host:port)
+      const cut = text.slice(ps, j);
+      const ok = i > c + 3 && cut.length >= 4 && !/^\d+$/.test(cut) && !TEMPLATE.test(cut) && !isPlaceholderWord(cut) && !hasExampleMarker(cut);
+      return ok ? { t: 'hit', rule: DB_SCHEMES.has(scheme) ? 'database-url-password' : 'url-credentials', start: ps, end: j, key: cut } : NO;
+    }
     if (text[j] !== '@' || j === ps || j - ps > 256) return NO;
     if (j + 1 === n) return more();
     if (!hostStart(text.charCodeAt(j + 1))) return NO;
