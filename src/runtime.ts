@@ -8,7 +8,7 @@ import { createLogger } from './log/index.js';
 import { Policy } from './policy/index.js';
 import { loadOrCreateCA } from './ca/index.js';
 import { Upstream, parseConnectTo } from './upstream/index.js';
-import { openAuditLog, auditAdminRoutes } from './audit/index.js';
+import { openAuditLog, auditAdminRoutes, type AuditLog } from './audit/index.js';
 import { createAuthenticator, identityAdminRoutes, upstreamCredential, clientCredentialFinding } from './identity/index.js';
 import { createMaskEngine } from './mask/index.js';
 import { createResponseProcessor, maskRequestBody } from './stream/index.js';
@@ -19,6 +19,8 @@ export interface Running {
   proxy: AddressInfo;
   admin: AddressInfo | null;
   logger: Logger;
+  /** The audit log (the proxy's recorder), for in-process readers. */
+  recorder: AuditLog;
   /** The CA certificate (PEM) clients must trust. */
   caPem: string;
   caPath: string;
@@ -118,6 +120,7 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
     proxy: proxyAddr,
     admin: adminAddr,
     logger,
+    recorder,
     caPem: ca.certPem,
     caPath: ca.certPath ?? join(config.certsDir, 'ca.pem'),
     close() {

@@ -219,7 +219,6 @@ export async function handleExchange(
       ttfbMs: tHead - started,
       findings: processor.findings.map((f) => f.rule),
     });
-    ctx.bytesToClient += clientBytes;
     finished = true;
     res.end();
   } catch (err) {

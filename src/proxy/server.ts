@@ -109,7 +109,9 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
   };
 
   // Intercepted HTTP/1.1 inside TLS: one shared parser for every terminated connection (as mockttp does).
-  const inner = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 5 * 60_000, headersTimeout: limits.headersTimeoutMs, keepAliveTimeout: 60_000 });
+  // connectionsCheckingInterval: how often header/request timeouts are enforced (Node's default is 30 s).
+  const checkEvery = Math.max(250, Math.min(1000, Math.floor(limits.headersTimeoutMs / 2)));
+  const inner = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, requestTimeout: 5 * 60_000, headersTimeout: limits.headersTimeoutMs, keepAliveTimeout: 60_000, connectionsCheckingInterval: checkEvery });
   inner.on('request', (req: IncomingMessage, res: ServerResponse) => {
     const ctx = contexts.get(req.socket);
     if (!ctx) {
@@ -213,8 +215,6 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     await append(ctx, 'tunnel', { ...meta, phase: 'open' }).catch((err) => logger.warn({ session: ctx.session, err: (err as Error).message }, 'tunnel not recorded'));
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
     if (head.length) up.write(head);
-    socket.on('data', (d: Buffer) => (ctx.bytesFromClient += d.length));
-    up.on('data', (d: Buffer) => (ctx.bytesToClient += d.length));
     socket.setTimeout(limits.tunnelIdleTimeoutMs, () => socket.destroy());
     socket.pipe(up);
     up.pipe(socket);
@@ -224,6 +224,8 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       closed = true;
       socket.destroy();
       up.destroy();
+      ctx.bytesFromClient = up.bytesWritten;
+      ctx.bytesToClient = up.bytesRead;
       await append(ctx, 'tunnel', { phase: 'close', bytesUp: ctx.bytesFromClient, bytesDown: ctx.bytesToClient, durationMs: Date.now() - ctx.startedAt }).catch(() => undefined);
       await finish(ctx);
     };
@@ -252,13 +254,16 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       return;
     }
     socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
-    socket.on('data', (d: Buffer) => (ctx.bytesFromClient += d.length));
     // Slow or silent clients: the handshake must complete in time.
     socket.setTimeout(limits.handshakeTimeoutMs, () => {
       ctx.error = 'handshake-timeout';
       socket.destroy();
     });
-    socket.once('close', () => void finish(ctx));
+    socket.once('close', () => {
+      ctx.bytesFromClient = socket.bytesRead;
+      ctx.bytesToClient = socket.bytesWritten;
+      void finish(ctx);
+    });
     const first = head.length ? head : await new Promise<Buffer | null>((resolve) => {
       socket.once('data', (d: Buffer) => resolve(d));
       socket.once('close', () => resolve(null));
@@ -276,10 +281,21 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     socket.unshift(first);
 
     let sniMismatch: string | null = null;
+    let leafContext: tls.SecureContext;
+    try {
+      leafContext = deps.ca.contextFor(ctx.target.host);
+    } catch (err) {
+      const reason = `cannot issue a certificate for ${ctx.target.host}: ${(err as Error).message}`;
+      ctx.error = 'leaf-issuance';
+      logger.error({ session: ctx.session, host: ctx.target.host }, reason);
+      await append(ctx, 'error', { phase: 'handshake', reason }).catch(() => undefined);
+      socket.destroy();
+      return;
+    }
     const tlsSocket = new tls.TLSSocket(socket, {
       isServer: true,
       ALPNProtocols: ['http/1.1'],
-      secureContext: deps.ca.contextFor(ctx.target.host),
+      secureContext: leafContext,
       SNICallback: (servername, cb) => {
         const sni = normalizeHost(servername);
         if (sni !== ctx.target.host) {
@@ -287,7 +303,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
           cb(new Error('SNI does not match the CONNECT target'));
           return;
         }
-        cb(null, deps.ca.contextFor(ctx.target.host));
+        cb(null, leafContext);
       },
     });
     contexts.set(tlsSocket, ctx);
@@ -314,7 +330,6 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       tlsSocket.setNoDelay(true);
       inner.emit('connection', tlsSocket);
     });
-    socket.resume();
   }
 
   // ---- absolute-form plain HTTP (on-prem LLMs such as Ollama on http) ----
@@ -338,7 +353,11 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       ctx = newContext(socket, target.host, target.port, 'http', authOutcome.ok ? authOutcome.identity : ({ kind: 'anonymous', subject: null, groups: [], attributes: {}, expiresAt: null } as Identity));
       plainContexts.set(socket, ctx);
       const c = ctx;
-      socket.once('close', () => void finish(c));
+      socket.once('close', () => {
+        c.bytesFromClient = socket.bytesRead;
+        c.bytesToClient = socket.bytesWritten;
+        void finish(c);
+      });
     }
     ctx.target = { host: target.host, port: target.port };
     if (!authOutcome.ok) {
@@ -382,7 +401,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     }
   }
 
-  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: limits.headersTimeoutMs, requestTimeout: 5 * 60_000, keepAliveTimeout: 30_000 });
+  const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: limits.headersTimeoutMs, requestTimeout: 5 * 60_000, keepAliveTimeout: 30_000, connectionsCheckingInterval: checkEvery });
   server.on('connect', (req: IncomingMessage, socket: net.Socket, head: Buffer) => {
     onConnect(req, socket, head).catch((err) => {
       logger.error({ err: (err as Error).message }, 'CONNECT handling failed');
