@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { createResponseProcessor, SseParser, type ExchangeMeta, type MaskSession } from '../../src/stream/index.js';
-import { fakeEngine } from './fake-mask.js';
+import { createMaskEngine } from "../../src/mask/index.js";
 
 export const FIXTURE_DIR = fileURLToPath(new URL('../fixtures/sse/', import.meta.url));
 
@@ -59,7 +59,7 @@ export function fixture(name: string): Buffer {
 }
 
 export function engine(): { session(): MaskSession } {
-  return fakeEngine();
+  return createMaskEngine();
 }
 
 export function exchange(meta: FixtureMeta): ExchangeMeta {
