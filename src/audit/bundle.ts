@@ -12,6 +12,8 @@ import { canonicalBytes, decodeRecord, RECORD_KINDS } from './record.js';
 import type { AuditRecord, SessionSummary } from './types.js';
 import { inclusionProof, leafHash, verifyInclusion } from './merkle.js';
 import { rangeHashFromTiles, unpackTile } from './tree.js';
+import { decodeValue } from './value.js';
+import { sessionSeqs } from './read.js';
 import { NoteError, openCheckpoint, parseVerifier, type Verifier } from './note.js';
 import type { ProblemKind } from './verify.js';
 
@@ -76,15 +78,15 @@ export async function* exportBundle(src: ExportSource, filter: ExportFilter, sta
     });
     const sessionsSeen = new Set<string>();
     for await (const seqs of selectSeqs(src.db, so, filter, cp.size, stats)) {
-      const [recs, bodies] = await Promise.all([src.db.getMany(seqs.map(K.recordKey), so), src.db.getMany(seqs.map(K.bodyKey), so)]);
+      const values = await src.db.getMany(seqs.map(K.recordKey), so);
       for (let i = 0; i < seqs.length; i++) {
         const seq = seqs[i]!;
-        const bytes = recs[i];
-        if (!bytes) throw new Error(`record ${seq} is missing from the store; run wiretrail verify`);
+        const value = values[i];
+        if (!value) throw new Error(`record ${seq} is missing from the store; run wiretrail verify`);
+        const { record: bytes, body } = decodeValue(value);
         const r = decodeRecord(bytes);
         if (filter.since !== undefined && r.ts < filter.since) continue;
         if (filter.until !== undefined && r.ts > filter.until) continue;
-        const body = bodies[i];
         const proof = await inclusionProof(seq, cp.size, mth);
         sessionsSeen.add(r.session);
         stats.records++;
@@ -107,18 +109,17 @@ export async function* exportBundle(src: ExportSource, filter: ExportFilter, sta
 
 /** Seqs of matching records below `size`, in chunks. */
 async function* selectSeqs(db: Db, so: object, filter: ExportFilter, size: number, stats: ExportStats): AsyncGenerator<number[]> {
-  const sessions: number[] = [];
+  const sessions: string[] = [];
   if (filter.session !== undefined) {
-    const fs = await db.get(K.sessionIdKey(filter.session), so);
-    if (!fs) throw new Error(`no session ${JSON.stringify(filter.session)} in the log`);
-    sessions.push(K.parseHex(fs.toString(), 16) ?? -1);
+    if (!(await db.get(K.sessionIdKey(filter.session), so))) throw new Error(`no session ${JSON.stringify(filter.session)} in the log`);
+    sessions.push(filter.session);
   } else if (filter.user !== undefined) {
     for await (const v of db.values({ gte: 's/', lt: 's0', ...so })) {
       const s = JSON.parse(v.toString('utf8')) as SessionSummary;
       if (!s.users.includes(filter.user)) continue;
       if (filter.since !== undefined && s.lastTs < filter.since) continue;
       if (filter.until !== undefined && s.firstTs > filter.until) continue;
-      sessions.push(s.firstSeq);
+      sessions.push(s.session);
     }
   } else {
     // Whole log or a time window: seq order, starting where the window starts (ts is non-decreasing).
@@ -128,7 +129,7 @@ async function* selectSeqs(db: Db, so: object, filter: ExportFilter, size: numbe
       while (lo < hi) {
         const mid = Math.floor((lo + hi) / 2);
         const v = await db.get(K.recordKey(mid), so);
-        if (v && decodeRecord(v).ts < filter.since) lo = mid + 1;
+        if (v && decodeRecord(decodeValue(v).record).ts < filter.since) lo = mid + 1;
         else hi = mid;
       }
     }
@@ -145,7 +146,7 @@ async function* selectSeqs(db: Db, so: object, filter: ExportFilter, size: numbe
             stats.uncovered++;
             continue;
           }
-          if (filter.until !== undefined && decodeRecord(v).ts > filter.until) {
+          if (filter.until !== undefined && decodeRecord(decodeValue(v).record).ts > filter.until) {
             stop = true;
             break;
           }
@@ -159,23 +160,11 @@ async function* selectSeqs(db: Db, so: object, filter: ExportFilter, size: numbe
     }
     return;
   }
-  for (const firstSeq of sessions) {
-    const prefix = K.indexPrefix(firstSeq);
-    let out: number[] = [];
-    for await (const v of db.values({ gte: prefix, lt: K.prefixEnd(prefix), ...so })) {
-      const seq = K.parseHex(v.toString(), 16);
-      if (seq === null) throw new Error('the session index is corrupt; run wiretrail verify');
-      if (seq >= size) {
-        stats.uncovered++;
-        continue;
-      }
-      out.push(seq);
-      if (out.length >= 256) {
-        yield out;
-        out = [];
-      }
-    }
-    if (out.length) yield out;
+  for (const session of sessions) {
+    const all = await sessionSeqs(db, session);
+    const covered = all.filter((seq) => seq < size);
+    stats.uncovered += all.length - covered.length;
+    for (let i = 0; i < covered.length; i += 256) yield covered.slice(i, i + 256);
   }
 }
 

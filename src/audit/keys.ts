@@ -1,25 +1,21 @@
 // LevelDB key layout. Fixed-width lower-case hex keeps lexicographic order equal to numeric order.
-//   r/<seq16>                 canonical record bytes
-//   b/<seq16>                 body bytes (absent when the record has none or retention pruned it)
-//   t/<level2>/<index12>      Merkle tree tile: up to 256 hashes of tree level 8*level (see tree.ts)
+//   r/<seq16>                 the record: header (back pointer), canonical record bytes, body (value.ts)
+//   t/<level2>/<index12>      Merkle tree tile: up to 256 hashes of tree level 8*level (tree.ts)
 //   c/<size16>                signed checkpoint note for tree size <size>
-//   s/<firstSeq16>            session summary (canonical JSON), keyed by the session's first seq
+//   s/<firstSeq16>            session summary (canonical JSON), keyed by the session's first seq;
+//                             written at its first record, at its end and, while open, with each checkpoint
 //   i/<session id>            session id -> firstSeq16
-//   x/<firstSeq16>/<sseq12>   session index: record position within a session -> seq16
 //   o/<firstSeq16>            marker: session not yet ended
 //   m/retention               seq16 of the latest retention record
-// Everything but r/, b/ and c/ is derived and cross-checked by verify.
+// Everything but r/ and c/ is derived from the records and cross-checked by verify.
 
 export const hex = (n: number, width: number): string => n.toString(16).padStart(width, '0');
 
 export const recordKey = (seq: number) => `r/${hex(seq, 16)}`;
-export const bodyKey = (seq: number) => `b/${hex(seq, 16)}`;
 export const tileKey = (level: number, index: number) => `t/${hex(level, 2)}/${hex(index, 12)}`;
 export const checkpointKey = (size: number) => `c/${hex(size, 16)}`;
 export const summaryKey = (firstSeq: number) => `s/${hex(firstSeq, 16)}`;
 export const sessionIdKey = (session: string) => `i/${session}`;
-export const indexKey = (firstSeq: number, sessionSeq: number) => `x/${hex(firstSeq, 16)}/${hex(sessionSeq, 12)}`;
-export const indexPrefix = (firstSeq: number) => `x/${hex(firstSeq, 16)}/`;
 export const openKey = (firstSeq: number) => `o/${hex(firstSeq, 16)}`;
 export const RETENTION_KEY = 'm/retention';
 

@@ -19,6 +19,7 @@ import { TreeFrontier, TILE_WIDTH, packTile, rowCount, unpackTile, rangeHashFrom
 import { checkpointBody, openCheckpoint, signNote, validKeyName, type Signer, type Verifier } from './note.js';
 import { loadOrCreateSigner, readPublicKeys, rotateSigningKey } from './signing-key.js';
 import { openDb, type Db } from './store.js';
+import { decodeValue, encodeValue, stripBody } from './value.js';
 import { CheckpointPublisher, type WitnessTarget } from './publish.js';
 import { mergeUsers, summaryOf, type SessionState } from './session-state.js';
 import { listSessions, readPrunedBefore, readSession, sessionSummary, type SessionFilter } from './read.js';
@@ -41,8 +42,13 @@ export interface AuditOptions {
   /** Delete bodies of records older than this many days (records and commitments stay). */
   retentionDays?: number;
   logger?: Logger;
-  /** fsync every batch (default true). false survives a process crash but not a power loss. */
-  sync?: boolean;
+  /**
+   * fsync every batch (default false). Either way a resolved append survives a crash of the process;
+   * checkpoint batches are always fsynced, so a power loss can lose at most the records after the
+   * last checkpoint. true makes every resolved append survive a power loss, at the cost of one
+   * fsync per batch (throughput and per-append latency).
+   */
+  syncEveryBatch?: boolean;
   /** Upper bounds of one group-commit batch (records, bytes). */
   maxBatchRecords?: number;
   maxBatchBytes?: number;
@@ -90,6 +96,7 @@ export class AuditLog implements Recorder {
   private cp: { size: number; root: Buffer; note: string; at: number } | null = null;
   private checkpointWanted = false;
   private prunedBefore = 0;
+  private touchedSinceCp = new Set<SessionState>();
   private timer: NodeJS.Timeout | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
   private recoverTimer: NodeJS.Timeout | null = null;
@@ -115,7 +122,7 @@ export class AuditLog implements Recorder {
     this.publisher = new CheckpointPublisher(opts.dataDir, opts.witness, this.log);
     this.intervalMs = opts.checkpointIntervalMs ?? 1000;
     this.everyRecords = opts.checkpointEveryRecords ?? 1000;
-    this.sync = opts.sync ?? true;
+    this.sync = opts.syncEveryBatch ?? false;
     this.maxBatchRecords = opts.maxBatchRecords ?? 4096;
     this.maxBatchBytes = opts.maxBatchBytes ?? 16 << 20;
   }
@@ -238,7 +245,7 @@ export class AuditLog implements Recorder {
     const ops: BatchOp[] = [];
     const done: { p: Pending; r: AppendResult }[] = [];
     const touched = new Set<SessionState>();
-    const fresh = new Set<SessionState>();
+    const fresh = new Map<SessionState, Buffer>(); // new session -> its summary after its first record
     for (const p of items) {
       if (taken.has(p.session)) {
         p.reject(new Error(`audit: session "${p.session}" already exists in the log and has ended`));
@@ -274,18 +281,16 @@ export class AuditLog implements Recorder {
         p.reject(new TypeError(`audit append: ${(err as Error).message}`));
         continue;
       }
+      const isNew = !st;
       if (!st) {
-        st = { session: p.session, firstSeq: seq, next: 0, lastHash: null, lastSeq: seq, firstTs: ts, lastTs: ts, users: [], ended: false };
+        st = { session: p.session, firstSeq: seq, next: 0, lastHash: null, lastSeq: seq, firstTs: ts, lastTs: ts, users: [], ended: false, committed: null };
         this.sessions.set(p.session, st);
-        fresh.add(st);
       }
       const leaf = leafHash(bytes);
       const hash = leaf.toString('hex');
       this.frontier.append(leaf);
       this.lastTs = ts;
-      ops.push({ type: 'put', key: K.recordKey(seq), value: bytes });
-      if (p.body) ops.push({ type: 'put', key: K.bodyKey(seq), value: Buffer.from(p.body.buffer, p.body.byteOffset, p.body.byteLength) });
-      ops.push({ type: 'put', key: K.indexKey(st.firstSeq, sessionSeq), value: Buffer.from(K.hex(seq, 16)) });
+      ops.push({ type: 'put', key: K.recordKey(seq), value: encodeValue(isNew ? null : st.lastSeq, bytes, p.body) });
       if (p.extra) ops.push(...p.extra(seq));
       st.next = sessionSeq + 1;
       st.lastHash = hash;
@@ -294,25 +299,36 @@ export class AuditLog implements Recorder {
       const users = recordUsers(meta);
       if (users.length) st.users = mergeUsers(st.users, users);
       if (p.end) st.ended = true;
+      if (isNew) fresh.set(st, canonicalBytes(summaryOf(st)));
       touched.add(st);
+      this.touchedSinceCp.add(st);
       done.push({ p, r: { seq, hash } });
     }
-    for (const st of touched) {
-      ops.push({ type: 'put', key: K.summaryKey(st.firstSeq), value: canonicalBytes(summaryOf(st)) });
-      if (fresh.has(st)) {
-        ops.push({ type: 'put', key: K.sessionIdKey(st.session), value: Buffer.from(K.hex(st.firstSeq, 16)) });
-        if (!st.ended) ops.push({ type: 'put', key: K.openKey(st.firstSeq), value: EMPTY });
-      } else if (st.ended) {
-        ops.push({ type: 'del', key: K.openKey(st.firstSeq) });
-      }
-    }
-    for (const t of this.frontier.takeWrites()) ops.push({ type: 'put', key: K.tileKey(t.level, t.index), value: packTile(t.hashes) });
 
     const size = this.frontier.size;
     const now = Date.now();
     const cpSize = this.cp?.size ?? 0;
+    const withCp = size > cpSize && (this.checkpointWanted || size - cpSize >= this.everyRecords || now - (this.cp?.at ?? 0) >= this.intervalMs);
+    // Session summaries: at the first record, at the end, and for every open session touched since
+    // the last checkpoint in the checkpoint's batch (so a restart only rescans the unsigned tail).
+    const summaries = new Map<SessionState, Buffer>();
+    for (const [st, first] of fresh) {
+      ops.push({ type: 'put', key: K.sessionIdKey(st.session), value: Buffer.from(K.hex(st.firstSeq, 16)) });
+      if (!st.ended) ops.push({ type: 'put', key: K.openKey(st.firstSeq), value: EMPTY });
+      summaries.set(st, first);
+    }
+    for (const st of touched) {
+      if (st.ended) {
+        summaries.set(st, canonicalBytes(summaryOf(st)));
+        if (!fresh.has(st)) ops.push({ type: 'del', key: K.openKey(st.firstSeq) });
+      }
+    }
+    if (withCp) for (const st of this.touchedSinceCp) if (!st.ended) summaries.set(st, canonicalBytes(summaryOf(st)));
+    for (const [st, v] of summaries) ops.push({ type: 'put', key: K.summaryKey(st.firstSeq), value: v });
+    for (const t of this.frontier.takeWrites()) ops.push({ type: 'put', key: K.tileKey(t.level, t.index), value: packTile(t.hashes) });
+
     let cp: AuditLog['cp'] = null;
-    if (size > cpSize && (this.checkpointWanted || size - cpSize >= this.everyRecords || now - (this.cp?.at ?? 0) >= this.intervalMs)) {
+    if (withCp) {
       const root = this.frontier.root();
       const note = signNote(checkpointBody({ origin: this.origin, size, root }), [this.signer!]);
       ops.push({ type: 'put', key: K.checkpointKey(size), value: Buffer.from(note) });
@@ -321,15 +337,20 @@ export class AuditLog implements Recorder {
     if (!ops.length) return;
 
     try {
-      await this.db.batch(ops, { sync: this.sync });
+      // Checkpoint batches are fsynced: everything a signature covers is durable.
+      await this.db.batch(ops, { sync: this.sync || cp !== null });
     } catch (err) {
       this.fail(err, done.map((d) => d.p));
       return;
     }
-    for (const st of touched) if (st.ended) this.sessions.delete(st.session);
+    for (const st of touched) {
+      st.committed = summaryOf(st);
+      if (st.ended) this.sessions.delete(st.session);
+    }
     if (cp) {
       this.cp = cp;
       this.checkpointWanted = false;
+      this.touchedSinceCp.clear();
       this.publisher.publish(cp.note, cp.size);
     }
     for (const { p, r } of done) p.resolve(r);
@@ -403,7 +424,7 @@ export class AuditLog implements Recorder {
       const seq = K.parseHex(lastKeys[0].slice(2), 16);
       if (seq === null) throw new Error(`audit store is inconsistent: bad record key ${lastKeys[0]}; run wiretrail verify`);
       size = seq + 1;
-      this.lastTs = decodeRecord((await this.db.get(lastKeys[0]))!).ts;
+      this.lastTs = decodeRecord(decodeValue((await this.db.get(lastKeys[0]))!).record).ts;
     }
     const rows: Buffer[][] = [];
     for (let k = 0; rowCount(size, k) > 0; k++) {
@@ -429,13 +450,36 @@ export class AuditLog implements Recorder {
       this.cp = { size: c.size, root: c.root, note, at: Date.now() };
     }
 
+    // Open sessions: their summaries are current as of the last checkpoint; replay the unsigned tail.
     this.sessions.clear();
+    this.touchedSinceCp.clear();
+    const bySeq = new Map<number, SessionState>();
     for await (const key of this.db.keys({ gte: 'o/', lt: 'o0' })) {
       const v = await this.db.get(K.summaryKey(K.parseHex(key.slice(2), 16) ?? -1));
       if (!v) throw new Error(`audit store is inconsistent: open session ${key} has no summary; run wiretrail verify`);
       const s = JSON.parse(v.toString('utf8')) as SessionSummary;
-      this.sessions.set(s.session, { ...s, next: s.count, lastHash: s.lastHash || null });
+      const st: SessionState = { ...s, next: s.count, lastHash: s.lastHash || null, committed: null };
+      this.sessions.set(s.session, st);
+      bySeq.set(s.firstSeq, st);
     }
+    const from = this.cp?.size ?? 0;
+    if (from < size) {
+      for await (const [key, value] of this.db.iterator({ gte: K.recordKey(from), lt: 'r0' })) {
+        const { record } = decodeValue(value);
+        const r = decodeRecord(record);
+        const st = this.sessions.get(r.session);
+        if (!st || r.seq <= st.lastSeq) continue;
+        if (r.sessionSeq !== st.next) throw new Error(`audit store is inconsistent at ${key}; run wiretrail verify`);
+        st.next = r.sessionSeq + 1;
+        st.lastHash = leafHash(record).toString('hex');
+        st.lastSeq = r.seq;
+        st.lastTs = r.ts;
+        const users = recordUsers(r.meta);
+        if (users.length) st.users = mergeUsers(st.users, users);
+        this.touchedSinceCp.add(st);
+      }
+    }
+    for (const st of this.sessions.values()) st.committed = summaryOf(st);
 
     this.prunedBefore = await readPrunedBefore(this.db);
   }
@@ -512,33 +556,47 @@ export class AuditLog implements Recorder {
       const mid = Math.floor((lo + hi) / 2);
       const v = await this.db.get(K.recordKey(mid));
       if (!v) throw new Error(`record ${mid} is missing; run wiretrail verify`);
-      if (decodeRecord(v).ts < cutoff) lo = mid + 1;
+      if (decodeRecord(decodeValue(v).record).ts < cutoff) lo = mid + 1;
       else hi = mid;
     }
     if (lo <= previous) return { prunedBefore: previous, previous };
+    // Commit the cut first (a 'retention' record plus the marker), then strip the bodies below it.
     const session = `wiretrail-retention-${lo}-${now}`;
     await this.enqueue(session, 'retention', { prunedBefore: lo, cutoff, days }, undefined, false, (seq) => [
       { type: 'put', key: K.RETENTION_KEY, value: Buffer.from(K.hex(seq, 16)) },
     ]);
     await this.endSession(session);
     this.prunedBefore = lo;
-    await this.db.clear({ gte: 'b/', lt: K.bodyKey(lo) });
-    this.log.info({ prunedBefore: lo, days }, 'audit: retention pruned old bodies');
+    let stripped = 0;
+    let batch: BatchOp[] = [];
+    for await (const [key, value] of this.db.iterator({ gte: K.recordKey(previous), lt: K.recordKey(lo) })) {
+      if (!decodeValue(value).body) continue;
+      batch.push({ type: 'put', key, value: stripBody(value) });
+      if (batch.length >= 1000) {
+        await this.db.batch(batch);
+        stripped += batch.length;
+        batch = [];
+      }
+    }
+    if (batch.length) await this.db.batch(batch);
+    stripped += batch.length;
+    this.log.info({ prunedBefore: lo, days, bodies: stripped }, 'audit: retention pruned old bodies');
     return { prunedBefore: lo, previous };
   }
 
   /** The committed records of one session, in order, with bodies. [] when the session is unknown. */
   readSession(session: string): Promise<StoredRecord[]> {
-    return readSession(this.db, session, this.prunedBefore);
+    const live = this.sessions.get(session)?.committed;
+    return readSession(this.db, session, this.prunedBefore, live ? live.lastSeq : undefined);
   }
 
-  /** Session summaries in order of their first record. */
-  listSessions(filter: SessionFilter = {}): Promise<SessionSummary[]> {
-    return listSessions(this.db, filter);
+  /** Session summaries in order of their first record (open sessions as committed so far). */
+  async listSessions(filter: SessionFilter = {}): Promise<SessionSummary[]> {
+    return listSessions(this.db, filter, (s) => this.sessions.get(s.session)?.committed ?? s);
   }
 
-  sessionSummary(session: string): Promise<SessionSummary | null> {
-    return sessionSummary(this.db, session);
+  async sessionSummary(session: string): Promise<SessionSummary | null> {
+    return this.sessions.get(session)?.committed ?? sessionSummary(this.db, session);
   }
 
   /**

@@ -3,6 +3,7 @@
 import type { Db } from './store.js';
 import * as K from './keys.js';
 import { decodeRecord } from './record.js';
+import { decodeValue } from './value.js';
 import { leafHash } from './merkle.js';
 import type { SessionSummary, StoredRecord } from './types.js';
 
@@ -13,16 +14,19 @@ export interface SessionFilter {
   limit?: number;
 }
 
-export function toStored(bytes: Buffer, body: Buffer | undefined, prunedBefore: number): StoredRecord {
-  const r = decodeRecord(bytes);
-  const pruned = r.bodyHash !== null && body === undefined && r.seq < prunedBefore;
-  return { ...r, hash: leafHash(bytes).toString('hex'), body: body ?? null, bodyPruned: pruned };
+/** A stored value as a StoredRecord (body null when absent; bodyPruned when retention removed it). */
+export function toStored(value: Buffer, prunedBefore: number): StoredRecord {
+  const { record, body } = decodeValue(value);
+  const r = decodeRecord(record);
+  const pruned = r.bodyHash !== null && body === null && r.seq < prunedBefore;
+  return { ...r, hash: leafHash(record).toString('hex'), body: body ? Buffer.from(body) : null, bodyPruned: pruned };
 }
 
-export async function listSessions(db: Db, filter: SessionFilter = {}): Promise<SessionSummary[]> {
+/** Session summaries in order of their first record; `live` may substitute fresher state. */
+export async function listSessions(db: Db, filter: SessionFilter = {}, live: (s: SessionSummary) => SessionSummary = (s) => s): Promise<SessionSummary[]> {
   const out: SessionSummary[] = [];
   for await (const v of db.values({ gte: 's/', lt: 's0' })) {
-    const s = JSON.parse(v.toString('utf8')) as SessionSummary;
+    const s = live(JSON.parse(v.toString('utf8')) as SessionSummary);
     if (filter.since !== undefined && s.lastTs < filter.since) continue;
     if (filter.until !== undefined && s.firstTs > filter.until) continue;
     if (filter.user !== undefined && !s.users.includes(filter.user)) continue;
@@ -39,34 +43,52 @@ export async function sessionSummary(db: Db, session: string): Promise<SessionSu
   return v ? (JSON.parse(v.toString('utf8')) as SessionSummary) : null;
 }
 
+/**
+ * Seqs of a session's records in order: from its last record back along the values' back pointers.
+ * `lastSeq`: the last committed record when the caller knows it (the live writer); otherwise the
+ * summary's, plus a scan of the records after the latest checkpoint for an open session.
+ */
+export async function sessionSeqs(db: Db, session: string, lastSeq?: number): Promise<number[]> {
+  const summary = await sessionSummary(db, session);
+  if (!summary) return [];
+  let last = lastSeq ?? summary.lastSeq;
+  if (lastSeq === undefined && !summary.ended) {
+    const cp = await latestCheckpointNote(db);
+    const cpSize = cp ? Number(cp.split('\n')[1]) : 0;
+    for await (const [key, value] of db.iterator({ gte: K.recordKey(Math.max(cpSize, summary.lastSeq + 1)), lt: 'r0' })) {
+      const r = decodeRecord(decodeValue(value).record);
+      if (r.session === session) last = K.parseHex(key.slice(2), 16) ?? last;
+    }
+  }
+  const seqs: number[] = [];
+  let seq: number | null = last;
+  while (seq !== null) {
+    if (seq < summary.firstSeq) throw new Error(`audit store is inconsistent: session "${session}" links outside itself; run wiretrail verify`);
+    seqs.push(seq);
+    const v: Buffer | undefined = await db.get(K.recordKey(seq));
+    if (!v) throw new Error(`audit store is inconsistent: record ${seq} is missing; run wiretrail verify`);
+    seq = decodeValue(v).prev;
+  }
+  return seqs.reverse();
+}
+
 export async function readRecords(db: Db, seqs: number[], prunedBefore: number): Promise<StoredRecord[]> {
   const out: StoredRecord[] = [];
   for (let i = 0; i < seqs.length; i += 512) {
     const part = seqs.slice(i, i + 512);
-    const [recs, bodies] = await Promise.all([db.getMany(part.map(K.recordKey)), db.getMany(part.map(K.bodyKey))]);
+    const values = await db.getMany(part.map(K.recordKey));
     part.forEach((seq, j) => {
-      const bytes = recs[j];
-      if (!bytes) throw new Error(`audit store is inconsistent: record ${seq} is missing; run wiretrail verify`);
-      out.push(toStored(bytes, bodies[j], prunedBefore));
+      const v = values[j];
+      if (!v) throw new Error(`audit store is inconsistent: record ${seq} is missing; run wiretrail verify`);
+      out.push(toStored(v, prunedBefore));
     });
   }
   return out;
 }
 
 /** The committed records of one session, in order, with bodies; [] when the session is unknown. */
-export async function readSession(db: Db, session: string, prunedBefore: number): Promise<StoredRecord[]> {
-  const fs = await db.get(K.sessionIdKey(session));
-  if (!fs) return [];
-  const firstSeq = K.parseHex(fs.toString(), 16);
-  if (firstSeq === null) throw new Error(`audit store is inconsistent: bad session index for "${session}"; run wiretrail verify`);
-  const prefix = K.indexPrefix(firstSeq);
-  const seqs: number[] = [];
-  for await (const v of db.values({ gte: prefix, lt: K.prefixEnd(prefix) })) {
-    const s = K.parseHex(v.toString(), 16);
-    if (s === null) throw new Error(`audit store is inconsistent: bad session index entry for "${session}"; run wiretrail verify`);
-    seqs.push(s);
-  }
-  return readRecords(db, seqs, prunedBefore);
+export async function readSession(db: Db, session: string, prunedBefore: number, lastSeq?: number): Promise<StoredRecord[]> {
+  return readRecords(db, await sessionSeqs(db, session, lastSeq), prunedBefore);
 }
 
 /** The newest signed checkpoint note kept in the store, or null. */
@@ -80,6 +102,6 @@ export async function readPrunedBefore(db: Db): Promise<number> {
   const rp = await db.get(K.RETENTION_KEY);
   if (!rp) return 0;
   const r = await db.get(K.recordKey(K.parseHex(rp.toString(), 16) ?? -1));
-  const p = r ? decodeRecord(r).meta.prunedBefore : undefined;
+  const p = r ? decodeRecord(decodeValue(r).record).meta.prunedBefore : undefined;
   return typeof p === 'number' ? p : 0;
 }

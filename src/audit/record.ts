@@ -38,7 +38,8 @@ export function sha256Hex(data: Uint8Array): string {
  */
 export function findNonCanonical(value: unknown, path = 'meta', depth = 0): string | null {
   if (depth > 32) return `${path} (nested deeper than 32 levels)`;
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return null;
+  if (value === null || typeof value === 'boolean') return null;
+  if (typeof value === 'string') return wellFormed(value) ? null : `${path} (lone UTF-16 surrogate)`;
   if (typeof value === 'number') return Number.isSafeInteger(value) ? null : `${path} (not a safe integer: ${value})`;
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
@@ -52,6 +53,7 @@ export function findNonCanonical(value: unknown, path = 'meta', depth = 0): stri
     if (proto !== Object.prototype && proto !== null) return `${path} (not a plain object)`;
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       if (v === undefined) return `${path}.${k} (undefined)`;
+      if (!wellFormed(k)) return `${path} (key with a lone UTF-16 surrogate)`;
       const bad = findNonCanonical(v, `${path}.${k}`, depth + 1);
       if (bad) return bad;
     }
@@ -67,8 +69,26 @@ export function canonicalBytes(value: unknown): Buffer {
   return Buffer.from(s, 'utf8');
 }
 
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+
+/** True when a string can be carried by canonical JSON (no lone UTF-16 surrogates). */
+export function wellFormed(s: string): boolean {
+  return !LONE_SURROGATE.test(s);
+}
+
+/**
+ * RFC 8785 bytes of a record. The top-level keys are fixed, so they are written in canonical order
+ * directly and only meta goes through `canonicalize` (equal output, a fraction of the cost; a test
+ * checks it against canonicalize on whole records). Strings must be well-formed (validated on append).
+ */
 export function encodeRecord(r: AuditRecord): Buffer {
-  return canonicalBytes(r);
+  const meta = canonicalize(r.meta);
+  if (meta === undefined) throw new TypeError('meta has no JSON representation');
+  const s =
+    `{"bodyHash":${r.bodyHash === null ? 'null' : JSON.stringify(r.bodyHash)},"kind":${JSON.stringify(r.kind)},"meta":${meta}` +
+    `,"origin":${JSON.stringify(r.origin)},"seq":${r.seq},"session":${JSON.stringify(r.session)}` +
+    `,"sessionPrev":${r.sessionPrev === null ? 'null' : JSON.stringify(r.sessionPrev)},"sessionSeq":${r.sessionSeq},"ts":${r.ts},"v":${r.v}}`;
+  return Buffer.from(s, 'utf8');
 }
 
 /** Parses stored record bytes; throws a descriptive Error when the shape is wrong. */

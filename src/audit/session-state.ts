@@ -11,11 +11,13 @@ export interface SessionState {
   lastTs: number;
   users: string[];
   ended: boolean;
+  /** The summary as of the last committed batch (what readers may see). */
+  committed: SessionSummary | null;
 }
 
 const MAX_USERS = 16;
 
-export function summaryOf(s: SessionState): SessionSummary {
+export function summaryOf(s: Omit<SessionState, 'committed'>): SessionSummary {
   return {
     session: s.session,
     firstSeq: s.firstSeq,

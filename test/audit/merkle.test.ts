@@ -10,6 +10,7 @@ import {
   verifyConsistency,
   EMPTY_ROOT,
 } from '../../src/audit/merkle.js';
+import type { JsonObject } from '../../src/audit/types.js';
 import { TreeFrontier, rangeHashFromTiles, type TileWrite } from '../../src/audit/tree.js';
 
 const leaves = (n: number) => Array.from({ length: n }, (_, i) => leafHash(Buffer.from(`leaf ${i}`)));
@@ -72,4 +73,32 @@ t.test('inclusion and consistency proofs verify, and fail when altered', async (
     t.ok(verifyConsistency(m, s, p, r1, r2), `consistency ${m}->${s}`);
     t.notOk(verifyConsistency(m, s, p, r2, r1), 'swapped roots fail');
   }
+});
+
+t.test('the fast record encoder is RFC 8785 (equals canonicalize) and values round-trip', async (t) => {
+  const { encodeRecord } = await import('../../src/audit/record.js');
+  const { encodeValue, decodeValue, stripBody } = await import('../../src/audit/value.js');
+  const canonicalize = (await import('canonicalize')).default;
+  const metas: JsonObject[] = [{}, { at: 1, z: 'é', a: [1, { y: null, b: true }] }, { '\u00e9': 'x', e: '\u2028 "q" \\ \n', emoji: '😀', n: -5 }];
+  for (const [i, meta] of metas.entries()) {
+    const r = {
+      v: 1,
+      origin: 'wiretrail.local/h/log',
+      seq: 12345 + i,
+      ts: 1700000000000,
+      session: i ? 'sé"ss\\ion' : 's',
+      sessionSeq: i,
+      sessionPrev: i ? 'ab'.repeat(32) : null,
+      kind: 'chunk' as const,
+      meta,
+      bodyHash: i === 1 ? null : 'cd'.repeat(32),
+    };
+    t.equal(encodeRecord(r).toString('utf8'), canonicalize(r), `record ${i}`);
+  }
+  const rec = Buffer.from('{"x":1}');
+  const v = encodeValue(41, rec, Buffer.from('body'));
+  t.same(decodeValue(v), { prev: 41, record: rec, body: Buffer.from('body') });
+  t.same(decodeValue(stripBody(v)), { prev: 41, record: rec, body: null });
+  t.same(decodeValue(encodeValue(null, rec, new Uint8Array(0))).body, Buffer.alloc(0), 'an empty body is still a body');
+  t.throws(() => decodeValue(Buffer.from([1, 0, 0])));
 });

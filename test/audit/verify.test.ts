@@ -82,16 +82,18 @@ t.test('tamper suite: each change is detected with the right message', async (t)
 
   let d = fresh();
   await withDb(d, async (db) => {
-    const v = (await db.get(K('r', 50)))!.toString();
-    await db.put(K('r', 50), Buffer.from(v.replace(/"i":(\d+)/, (_m, i) => `"i":${Number(i) + 1}`)));
+    const v = (await db.get(K('r', 50)))!;
+    const at = v.indexOf('"i":') + 4; // same length, so only the record's content changes
+    v[at] = v[at] === 0x31 ? 0x32 : 0x31;
+    await db.put(K('r', 50), v);
   });
   await expectProblem('modify a record', d, 'modified', 50, /^modified: record seq 50 /);
 
   d = fresh();
   await withDb(d, async (db) => {
-    const v = (await db.get(K('b', 60)))!;
-    v[0] = v[0]! ^ 1;
-    await db.put(K('b', 60), v);
+    const v = (await db.get(K('r', 60)))!;
+    v[v.length - 1] = v[v.length - 1]! ^ 1; // the body is stored after the record
+    await db.put(K('r', 60), v);
   });
   await expectProblem('modify a body', d, 'modified', 60, /body of seq 60/);
 
@@ -113,7 +115,6 @@ t.test('tamper suite: each change is detected with the right message', async (t)
   d = fresh();
   await withDb(d, async (db) => {
     await db.clear({ gte: K('r', 300), lt: 'r0' });
-    await db.clear({ gte: K('b', 300), lt: 'b0' });
   });
   await expectProblem('truncate the tail', d, 'truncated', 300, /^truncated: the log ends at seq 299/);
 
@@ -121,7 +122,6 @@ t.test('tamper suite: each change is detected with the right message', async (t)
   await withDb(d, async (db) => {
     // A careful truncation also drops the later checkpoints and fixes the tiles: the copy outside the store still catches it.
     await db.clear({ gte: K('r', 300), lt: 'r0' });
-    await db.clear({ gte: K('b', 300), lt: 'b0' });
     await db.clear({ gte: K('c', 300), lt: 'c0' });
   });
   await expectProblem('truncate the tail and its checkpoints', d, 'truncated', 300, /rolled back or truncated: it holds 300 records but the signed checkpoint in .*checkpoints\/latest covers 370/);
