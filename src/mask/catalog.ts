@@ -16,8 +16,10 @@ export interface Catalog {
   search: RegExp;
   byFirst: Map<number, TriggerEntry[]>;
   /** Lower-cased proper prefixes of the triggers, by boundary kind, for holding a cut-off tail. */
-  /** Lower-cased trigger literals as a trie, for holding a cut-off tail. */
+  /** Lower-cased trigger literals as tries, for holding a cut-off tail: triggers that need a
+   *  word or segment start, and the others (checked at every position). */
   trie: TrieNode;
+  trieAnywhere: TrieNode;
   maxLit: number;
 }
 
@@ -43,9 +45,10 @@ export function compileCatalog(rules: Rule[] = builtinRules()): Catalog {
   // longest first so the regex prefers them; correctness does not depend on it
   const alts = [...lits].sort((a, b) => b.length - a.length).map(escapeRe);
   const search = new RegExp(alts.join('|'), 'gi');
-  const cat: Catalog = { rules, search, byFirst, trie: { next: new Map(), cont: 0 }, maxLit };
+  const cat: Catalog = { rules, search, byFirst, trie: { next: [], cont: 0 }, trieAnywhere: { next: [], cont: 0 }, maxLit };
   // custom boundaries count as 'none' here: their prefixes are held anywhere
-  cat.trie = buildTrie(cat);
+  cat.trie = buildTrie(cat, (b) => b === 'word' || b === 'segment');
+  cat.trieAnywhere = buildTrie(cat, (b) => b !== 'word' && b !== 'segment');
   return cat;
 }
 
@@ -82,23 +85,25 @@ function partialMatches(text: string, c: number, e: TriggerEntry): boolean {
 
 /** Trie of lower-cased trigger literals, to find a cut-off trigger at the end of a text. */
 export interface TrieNode {
-  next: Map<number, TrieNode>;
+  /** Children by lower-cased ASCII code (triggers are ASCII). */
+  next: (TrieNode | undefined)[];
   /** Boundary kinds (1 word, 2 segment, 4 none) of triggers that continue past this node. */
   cont: number;
 }
 
-export function buildTrie(cat: Catalog): TrieNode {
-  const root: TrieNode = { next: new Map(), cont: 0 };
+export function buildTrie(cat: Catalog, take: (b: Boundary) => boolean): TrieNode {
+  const root: TrieNode = { next: new Array(128), cont: 0 };
   for (const list of cat.byFirst.values()) {
     for (const e of list) {
+      if (!take(e.boundary)) continue;
       const kind = e.boundary === 'word' ? 1 : e.boundary === 'segment' ? 2 : 4;
       let node = root;
       const lit = e.lit.toLowerCase();
       for (let i = 0; i < lit.length; i++) {
         if (i > 0) node.cont |= kind;
         const k = lit.charCodeAt(i);
-        let nx = node.next.get(k);
-        if (!nx) node.next.set(k, (nx = { next: new Map(), cont: 0 }));
+        let nx = node.next[k];
+        if (!nx) node.next[k] = nx = { next: new Array(128), cont: 0 };
         node = nx;
       }
     }

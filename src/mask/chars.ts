@@ -38,8 +38,22 @@ export function classCount(s: string): number {
   return u + l + d;
 }
 
+const seen = new Uint8Array(128);
+/** Number of distinct characters (ASCII counted exactly, the rest approximately by code unit). */
 export function distinct(s: string): number {
-  return new Set(s).size;
+  let k = 0;
+  let other: Set<number> | null = null;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 128) {
+      if (!seen[c]) (seen[c] = 1), k++;
+    } else (other ??= new Set()).add(c);
+  }
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 128) seen[c] = 0;
+  }
+  return k + (other?.size ?? 0);
 }
 
 /** Shannon entropy in bits per character. */

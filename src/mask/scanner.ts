@@ -150,19 +150,24 @@ export class Scanner {
    */
   private partialStart(text: string, from: number): number {
     const n = text.length;
-    const root = this.cat.trie;
     for (let s = Math.max(from, n - this.cat.maxLit + 1); s < n; s++) {
-      let node: TrieNode | undefined = root;
-      for (let j = s; j < n && node; j++) {
-        const c = text.charCodeAt(j);
-        node = node.next.get(c >= 65 && c <= 90 ? c + 32 : c);
-      }
-      if (!node || node.cont === 0) continue;
-      if (node.cont & 4) return s;
-      if (node.cont & 2 && segmentBoundary(text, s)) return s;
-      if (node.cont & 1 && wordBoundary(text, s)) return s;
+      const a = walk(this.cat.trieAnywhere, text, s);
+      if (a && a.cont) return s;
+      if (!segmentBoundary(text, s)) continue;
+      const b = walk(this.cat.trie, text, s);
+      if (!b || !b.cont) continue;
+      if (b.cont & 2 || (b.cont & 1 && wordBoundary(text, s))) return s;
     }
     return n;
   }
 }
 
+/** The trie node reached by text[s..end), or undefined. */
+function walk(root: TrieNode, text: string, s: number): TrieNode | undefined {
+  let node: TrieNode | undefined = root;
+  for (let j = s; j < text.length && node; j++) {
+    const c = text.charCodeAt(j);
+    node = node.next[c >= 65 && c <= 90 ? c + 32 : c];
+  }
+  return node;
+}

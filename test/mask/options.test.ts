@@ -1,11 +1,11 @@
 // Engine options: placeholder template, allow-listed values, custom rules from policy.
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { createMaskEngine, CustomRuleError, type MaskEngine } from '../../src/mask/index.js';
 
 const KEY = 'sk-proj-FAKEt3stK3y0nly_9xQm2Lr7Tz4Wv8Ny3Kp6Hs1Jd5Gf0Bc';
 const OTHER = 'sk-proj-Zb9Yx8Wv7Ut6Sr5Qp4On3Ml2Kj1Ih0GfEdCbA';
 
-function allSplits(t: Tap.Test, e: MaskEngine, text: string): string {
+function allSplits(t: Test, e: MaskEngine, text: string): string {
   const whole = e.session().maskText(text).text;
   let bad = 0;
   for (let k = 0; k <= text.length; k++) {

@@ -113,6 +113,12 @@ function skipQuote(text: string, i: number): number {
   return q === '"' || q === "'" || q === '`' ? j + 1 : i;
 }
 
+const REFERENCES = [
+  'process.env', 'import.meta.env', 'os.environ', 'os.getenv', 'System.getenv', 'Deno.env', 'Bun.env', 'ENV[', 'ENV.fetch',
+  'env(', 'getenv(', 'env.', 'config.', 'settings.', 'self.', 'this.', 'cfg.', 'options.', 'opts.', 'args.', 'props.', 'secrets.',
+  'vars.', '${', '$(', '{{', '<%', '%(',
+];
+
 type Parsed = { t: 'no' } | { t: 'more' } | { t: 'ok'; a: Assignment; vs: number; ve: number; test: CharTest };
 
 /** Parses NAME <op> VALUE around trigger position c. */
@@ -163,6 +169,17 @@ export function parseAssignment(view: ScanView, c: number): Parsed {
   const vs = skipQuote(text, i);
   if (vs < 0 || vs === n) return more();
   const quoted = vs !== vs0;
+  if (!quoted) {
+    // code that reads the value from elsewhere (process.env.X, os.environ[…], ${VAR}): decided
+    // as soon as the reference is recognisable, not at the end of the value
+    for (const r of REFERENCES) {
+      const k = Math.min(r.length, n - vs);
+      if (text.startsWith(r.slice(0, k), vs)) {
+        if (k === r.length) return NO_;
+        if (!final) return { t: 'more' };
+      }
+    }
+  }
   // a value of a known format gets its own rule (OPENAI_API_KEY=sk-…, private_key: "-----BEGIN …"),
   // decided here so a strong prefix commits without waiting for the end of the value
   const inner = view.prefixAt(vs);
