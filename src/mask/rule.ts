@@ -20,7 +20,7 @@ export interface TriggerSpec {
 /** What to drop after an early commit: the rest of the token as it arrives. */
 export type Swallow =
   | { kind: 'class'; test: CharTest; left: number }
-  | { kind: 'pem'; left: number; tail: string; endSeen: boolean; dashes: number };
+  | { kind: 'pem'; left: number; state: 'mid' | 'term' | 'start' };
 
 export type Verdict =
   | { t: 'no' }

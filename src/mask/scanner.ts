@@ -122,7 +122,7 @@ export class Scanner {
   private doSwallow(text: string, i: number, final: boolean): { i: number; done: boolean } {
     const s = this.swallow!;
     if (s.kind === 'pem') {
-      const r = swallowPem(s, text, i);
+      const r = swallowPem(s, text, i, final);
       return { i: r.i, done: r.done || final };
     }
     const n = text.length;

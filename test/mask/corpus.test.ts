@@ -2,7 +2,7 @@
 // untouched negatives over adversarial splits, and per-rule coverage of the catalog.
 import t from 'tap';
 import { createMaskEngine, RULES } from '../../src/mask/index.js';
-import { evaluate, loadJsonl } from './corpus/evaluate.js';
+import { evaluate, leak, loadJsonl } from './corpus/evaluate.js';
 import type { NegativeCase, PositiveCase } from './corpus/generate.js';
 
 const positives = loadJsonl<PositiveCase>('positives.jsonl');
@@ -35,4 +35,37 @@ t.test('recall and untouched negatives over adversarial splits', async (t) => {
   t.ok(untouched >= 0.99, `negatives untouched ${untouched} ≥ 0.99`);
   t.ok(s.attributed / s.positives >= 0.97, 'findings name the expected rule');
   t.equal(s.splitMismatches, 0, 'every chunking gives the whole-text output');
+});
+
+t.test('the corpus wrapped in other contexts: JSON strings (1 and 2 levels), CRLF, quoted and indented lines', async (t) => {
+  const engine = createMaskEngine();
+  const escape1 = (s: string) => JSON.stringify(s).slice(1, -1);
+  const wraps: Record<string, { wrap: (s: string) => string; secret: (s: string) => string }> = {
+    'json-string': { wrap: (s) => JSON.stringify(s), secret: escape1 },
+    'json-in-json-string': { wrap: (s) => JSON.stringify(JSON.stringify(s)), secret: (s) => escape1(escape1(s)) },
+    crlf: { wrap: (s) => s.replace(/\n/g, '\r\n'), secret: (s) => s },
+    'markdown-quote': { wrap: (s) => s.split('\n').map((l) => '> ' + l).join('\n'), secret: (s) => s },
+    indented: { wrap: (s) => s.split('\n').map((l) => '    ' + l).join('\n'), secret: (s) => s },
+  };
+  for (const [name, w] of Object.entries(wraps)) {
+    let recalled = 0;
+    let untouched = 0;
+    positives.forEach((c, i) => {
+      const text = w.wrap(c.text);
+      const out = engine.session().maskText(text).text;
+      const m = engine.session().stream();
+      let streamed = '';
+      for (let k = 0; k < text.length; k += 1 + (i % 7)) streamed += m.push(text.slice(k, k + 1 + (i % 7)));
+      streamed += m.flush();
+      if (streamed === out && !leak(text, out, c.secrets.map(w.secret))) recalled++;
+    });
+    for (const c of negatives) {
+      const text = w.wrap(c.text);
+      if (engine.session().maskText(text).text === text) untouched++;
+    }
+    const recall = recalled / positives.length;
+    const neg = untouched / negatives.length;
+    t.ok(recall >= 0.99, `${name}: recall ${recall.toFixed(4)}`);
+    t.ok(neg >= 0.99, `${name}: negatives untouched ${neg.toFixed(4)}`);
+  }
 });

@@ -57,7 +57,7 @@ export const pemRule: Rule = {
           inHeader = false;
         }
         i = j + 1;
-      } else if (ch === 32 || ch === 9) i++;
+      } else if (ch === 32 || ch === 9 || (line === '' && (ch === 62 || ch === 35 || ch === 42 || ch === 59))) i++;
       else if (inHeader) i++;
       else if (ch === 58 && /^[A-Za-z][A-Za-z-]*$/.test(line)) {
         // "Proc-Type: 4,ENCRYPTED": the name was counted as body; take it back
@@ -74,42 +74,72 @@ export const pemRule: Rule = {
       } else return NO;
     }
     if (distinct(b64) < 10) return NO;
-    const swallow: Swallow = { kind: 'pem', left: MAX_SWALLOW, tail: '', endSeen: false, dashes: 0 };
+    const swallow: Swallow = { kind: 'pem', left: MAX_SWALLOW, state: 'mid' };
     return { t: 'hit', rule: 'private-key-pem', start: c, end: i, key: text.slice(c, i), swallow };
   },
 };
 
-const inPemBody = (c: number) => isB64(c) || c === 32 || c === 9 || c === 10 || c === 13 || c === 92 || c === 45 || c === 58 || c === 44 || c === 46;
+const B64_LINE = /^[A-Za-z0-9+/=]*[ \t]*$/;
+const HEADER_LINE = /^[A-Za-z][A-Za-z0-9-]*: /;
+const END_LINE = /^-----END [A-Z0-9 ]*-----/;
+/** Comment or quote markers that may start every line of a pasted key ("> ", "# ", " * ", "// "). */
+const LINE_PREFIX = /^[>#*;/ \t]*/;
+const MAX_LINE = 256;
 
-/** Consumes the rest of a committed PEM block from text[i]; returns the new index and whether it ended. */
-export function swallowPem(s: Extract<Swallow, { kind: 'pem' }>, text: string, i: number): { i: number; done: boolean } {
+/**
+ * Consumes the rest of a committed PEM block from text[i], line by line: the rest of the current
+ * base64 line, then whole lines that are base64, armor headers or empty, up to and including the
+ * END line. A line that is none of these (prose after a truncated key) ends the block. A line is
+ * judged once it is complete, so the swallow may wait at a line start (at most MAX_LINE chars).
+ */
+export function swallowPem(s: Extract<Swallow, { kind: 'pem' }>, text: string, i: number, final: boolean): { i: number; done: boolean } {
   const n = text.length;
-  while (i < n && s.left > 0) {
-    const ch = text.charCodeAt(i);
-    if (s.endSeen) {
-      if (ch === 45) {
-        s.dashes++;
+  for (;;) {
+    if (s.left <= 0) return { i, done: true };
+    if (s.state === 'mid') {
+      const i0 = i;
+      while (i < n && isB64(text.charCodeAt(i))) i++;
+      while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
+      s.left -= i - i0;
+      if (i === n) return { i, done: final };
+      const c = text[i];
+      if (c !== '\n' && c !== '\r' && c !== '\\') return { i, done: true };
+      s.state = 'term';
+    } else if (s.state === 'term') {
+      const c = text[i];
+      if (c === '\n' || c === '\r') {
         i++;
         s.left--;
-        if (s.dashes === 5) return { i, done: true };
-        continue;
+      } else {
+        let j = i;
+        while (j < n && text[j] === '\\') j++;
+        if (j === n) return { i, done: final };
+        const e = text[j];
+        if (e !== 'n' && e !== 'r' && e !== 't') return { i, done: true };
+        s.left -= j + 1 - i;
+        i = j + 1;
       }
-      if (s.dashes > 0 || !isLabel(ch)) return { i, done: true };
-      i++;
-      s.left--;
-      continue;
+      s.state = 'start';
+      if (i === n) return { i, done: final };
+    } else {
+      let j = i;
+      while (j < n && j - i <= MAX_LINE) {
+        const c = text.charCodeAt(j);
+        if (c === 10 || c === 13 || c === 92) break;
+        j++;
+      }
+      if (j - i > MAX_LINE) return { i, done: true };
+      if (j === n && !final) return { i, done: false };
+      const line = text.slice(i, j);
+      const prefix = LINE_PREFIX.exec(line)![0].length;
+      const body = line.slice(prefix);
+      const end = END_LINE.exec(body);
+      if (end) return { i: i + prefix + end[0].length, done: true };
+      if (!B64_LINE.test(body) && !HEADER_LINE.test(body)) return { i, done: true };
+      s.left -= j - i;
+      i = j;
+      if (i === n) return { i, done: true };
+      s.state = 'term';
     }
-    if (!inPemBody(ch)) return { i, done: true };
-    if (ch === 92) {
-      // only an escaped line break belongs to the block; never leave half an escape behind
-      if (i + 1 === n) return { i, done: false };
-      const e = text[i + 1];
-      if (e !== 'n' && e !== 'r' && e !== 't' && e !== '\\') return { i, done: true };
-    }
-    s.tail = (s.tail + text[i]).slice(-9);
-    if (s.tail === '-----END ') s.endSeen = true;
-    i++;
-    s.left--;
   }
-  return { i, done: s.left <= 0 };
 }
