@@ -15,7 +15,7 @@ import { readAdminToken } from '../../src/admin/client.js';
 import { openAuditLog, type StoredRecord } from '../../src/audit/index.js';
 import { TestIssuer, GITHUB_CLAIMS } from './helpers/oidc-issuer.js';
 import { basic } from './helpers/env.js';
-import { runCli } from './helpers/cli.js';
+import { runCli, runCliHere } from './helpers/cli.js';
 
 const INJECTED = 'sk-proj-E2Einjected' + 'Hq7Zt2Vw9Lm4Rx8Kp3Nc6Bd1'.repeat(2);
 const CLIENT_KEY = 'sk-proj-E2Eclient' + 'Gt5Yw8Qe3Ru6Io9Pa2Sd4Fh7'.repeat(2);
@@ -218,7 +218,20 @@ t.test('records carry identity and claims; no credential or key anywhere in data
     t.ok(denies.some((d) => d.includes(reason)), `refusal recorded: ${reason}`);
   }
 
-  // Full-text search: every file under the harness folder (data, certs, policy), the logs, the records.
+  // An export bundle (NDJSON, bodies in base64: decoded for the search).
+  const bundle = join(h.dir, 'export.ndjson');
+  const exported = await runCliHere(['export', '--data', h.dataDir, '--certs', h.certsDir, '--out', bundle]);
+  t.equal(exported.code, 0, exported.stderr);
+  const bundleBodies = readFileSync(bundle, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => (JSON.parse(l) as { body?: string | null }).body)
+    .filter((b): b is string => typeof b === 'string')
+    .map((b) => Buffer.from(b, 'base64').toString('latin1'))
+    .join('\n');
+  t.ok(bundleBodies.includes('hello from curl'), 'the bundle carries the bodies searched');
+
+  // Full-text search: every file under the harness folder (data, certs, policy, export), the logs, the records.
   const files: string[] = [];
   const walk = (d: string) => {
     for (const e of readdirSync(d)) {
@@ -228,10 +241,11 @@ t.test('records carry identity and claims; no credential or key anywhere in data
     }
   };
   walk(h.dir);
-  t.ok(files.some((f) => f.includes('tokens.json')), 'the token store is among the files searched');
+  t.ok(files.some((f) => f.endsWith('tokens.json')) && files.includes(bundle), 'the token store and the export are among the files searched');
   const haystacks: [string, Buffer][] = [
     ...files.map((f): [string, Buffer] => [f, readFileSync(f)]),
     ['logs', Buffer.from(h.logs.join('\n'))],
+    ['export bodies', Buffer.from(bundleBodies, 'latin1')],
     ['records', Buffer.from(JSON.stringify(records.map((r) => ({ ...r, body: r.body?.toString('latin1') ?? null }))))],
   ];
   const leaks: string[] = [];
