@@ -122,14 +122,55 @@ export function looksLikeName(v: string): boolean {
       /^\d+$/.test(s) ||
       /^[a-z]+\d{0,2}$/.test(s) ||
       /^(?:[A-Z][a-z]+)+\d{0,2}$/.test(s) ||
+      /^[a-z]+(?:[A-Z][a-z]{2,})+\d{0,2}$/.test(s) ||
       /^[A-Z]{1,8}(?:[A-Z][a-z]+)*$/.test(s),
   );
 }
 
+const WORD = /[A-Z]{2,}(?=[A-Z][a-z]|[0-9_$]|$)|[A-Z]?[a-z]+|[0-9]+|[A-Z]|[_$]+/g;
+
+/**
+ * An identifier made of words (azureADTokenProvider, BetaAuthResponse, DEFAULT_TIMEOUT_MS): its
+ * letter words are mostly 3+ letters and it has few acronyms. Random key material splits into
+ * many one- and two-letter pieces instead.
+ */
+export function looksLikeIdentifier(v: string): boolean {
+  if (!/^[A-Za-z_$][\w$]*$/.test(v)) return false;
+  let short = 0;
+  let words = 0;
+  let digits = 0;
+  for (const w of v.match(WORD) ?? []) {
+    if (/^[_$]+$/.test(w)) continue;
+    if (/^\d+$/.test(w)) {
+      digits++;
+      continue;
+    }
+    words++;
+    if (w.length < 3) short++;
+  }
+  return words > 0 && digits <= 1 && short <= Math.max(1, Math.floor(words / 4));
+}
+
+/**
+ * Stricter than looksLikeIdentifier, for quoted values: camelCase, PascalCase or snake_case words
+ * of 3+ letters (customErrorKey, MySuperSecretValue), at most two acronyms, digits only at the end.
+ */
+export function looksLikeWords(v: string): boolean {
+  if (!/^[A-Za-z][A-Za-z_]*\d{0,2}$/.test(v)) return false;
+  let acronyms = 0;
+  for (const w of v.replace(/\d+$/, '').match(WORD) ?? []) {
+    if (/^_+$/.test(w)) continue;
+    if (w.length < 3) return false;
+    if (/^[A-Z]+$/.test(w) && ++acronyms > 2) return false;
+  }
+  return true;
+}
+
 /** Unquoted code that refers to a value instead of containing it. */
-export function looksLikeReference(v: string): boolean {
+export function looksLikeReference(value: string): boolean {
+  const v = value.startsWith('!') ? value.slice(1) : value; // !flag, !obj.prop
   return (
-    /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/.test(v) || // process.env.X, self.password
+    /^[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*)+$/.test(v) || // process.env.X, self.password, opts?.key
     /^[A-Z][A-Z0-9_]*$/.test(v) || // ENV_NAME
     (/^[a-z_][a-z_]*$/.test(v) && (v.includes('_') || v.length <= 12)) || // snake or short lower identifier
     /^[a-z]+(?:[A-Z][a-z]+)+$/.test(v) // camelCase identifier

@@ -15,7 +15,9 @@ import {
   isUpper,
   looksFiller,
   looksLikeName,
+  looksLikeIdentifier,
   looksLikeReference,
+  looksLikeWords,
   randomBody,
   type CharTest,
 } from '../chars.js';
@@ -40,6 +42,8 @@ export interface Assignment {
   quoted: boolean;
   /** Quoted, and the input ended before the closing quote. */
   truncated: boolean;
+  /** Unquoted identifier followed by code punctuation: a variable, not a value. */
+  codeNext: boolean;
 }
 
 export interface KeywordRuleSpec {
@@ -55,7 +59,7 @@ const identBack = cls('A-Za-z0-9_.-');
 const quotedValue: CharTest = (c) => c > 32 && c !== 34 && c !== 39 && c !== 96 && c !== 92 && c !== 127;
 const unquotedValue: CharTest = (c) =>
   c > 32 && c !== 34 && c !== 39 && c !== 96 && c !== 92 && c !== 127 && c !== 44 && c !== 59 && c !== 38 &&
-  c !== 40 && c !== 41 && c !== 123 && c !== 125 && c !== 91 && c !== 93 && c !== 60 && c !== 62;
+  c !== 40 && c !== 41 && c !== 123 && c !== 125 && c !== 91 && c !== 93 && c !== 60 && c !== 62 && c !== 124;
 
 /** Splits an identifier into lower-case segments at separators and camelCase steps. */
 export function segments(name: string): string[] {
@@ -118,6 +122,8 @@ const REFERENCES = [
   'env(', 'getenv(', 'env.', 'config.', 'settings.', 'self.', 'this.', 'cfg.', 'options.', 'opts.', 'args.', 'props.', 'secrets.',
   'vars.', '${', '$(', '{{', '<%', '%(',
 ];
+
+const CODE_NEXT = new Set([',', ';', ')', '}', ']', '[', '?', '|', '&', '+', '*', '/', '.', '=', '<', '>', '!', ':', '(']);
 
 type Parsed = { t: 'no' } | { t: 'more' } | { t: 'ok'; a: Assignment; vs: number; ve: number; test: CharTest };
 
@@ -202,7 +208,16 @@ export function parseAssignment(view: ScanView, c: number): Parsed {
   }
   // a quoted value cut off by the end of the input (the stream ended in an error)
   const truncated = complete && quoted && j === n;
-  const a: Assignment = { norm: segs.join(''), segs, cls: nameCls, value: text.slice(vs, j), complete, quoted, truncated };
+  const value = text.slice(vs, j);
+  // an unquoted identifier followed by code (`apiKey: tokenProvider ?? key,`) is a variable
+  let codeNext = false;
+  if (!quoted && complete && looksLikeIdentifier(value.startsWith('!') ? value.slice(1) : value)) {
+    let k = j;
+    while (k < n && (text[k] === ' ' || text[k] === '\t')) k++;
+    if (k === n && !final) return { t: 'more' };
+    codeNext = k < n && CODE_NEXT.has(text[k]!);
+  }
+  const a: Assignment = { norm: segs.join(''), segs, cls: nameCls, value, complete, quoted, truncated, codeNext };
   return { t: 'ok', a, vs, ve: j, test };
 }
 
@@ -211,7 +226,9 @@ export function parseAssignment(view: ScanView, c: number): Parsed {
 function common(a: Assignment): boolean {
   const v = a.value;
   if (hasExampleMarker(v) || isPlaceholderWord(v) || /^(.)\1*$/.test(v) || /[[\]]/.test(v)) return false;
-  if (!a.quoted && looksLikeReference(v)) return false;
+  if (!a.quoted && (looksLikeReference(v) || a.codeNext)) return false;
+  // file paths (PWD=/home/me) and URLs (the URL rule looks inside them)
+  if (/^(?:~|\.{1,2})?\/[\w.@+-]+(?:\/[\w.@+-]*)*$/.test(v) || /^[a-z][a-z0-9+.-]*:\/\//i.test(v)) return false;
   return true;
 }
 
@@ -235,7 +252,7 @@ export function passwordValue(a: Assignment): boolean {
 export function tokenValue(a: Assignment): boolean {
   const v = a.value;
   if (v.length < 12 || !common(a)) return false;
-  if (classCount(v) < 2 || looksFiller(v) || looksLikeName(v)) return false;
+  if (classCount(v) < 2 || looksFiller(v) || looksLikeName(v) || looksLikeWords(v)) return false;
   return distinct(v) >= Math.min(10, v.length / 2) && entropy(v) >= 3;
 }
 

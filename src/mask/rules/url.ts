@@ -47,7 +47,8 @@ export const urlRule: Rule = {
     if (j + 1 === n) return more();
     if (!hostStart(text.charCodeAt(j + 1))) return NO;
     const pw = text.slice(ps, j);
-    if (TEMPLATE.test(pw) || isPlaceholderWord(pw) || hasExampleMarker(pw)) return NO;
+    // documentation passwords such as https://abc:xyz@example.com are too short to matter
+    if (pw.length < 4 || TEMPLATE.test(pw) || isPlaceholderWord(pw) || hasExampleMarker(pw)) return NO;
     const rule = DB_SCHEMES.has(scheme) || scheme.startsWith('jdbc') ? 'database-url-password' : 'url-credentials';
     return { t: 'hit', rule, start: ps, end: j, key: pw };
   },

@@ -445,6 +445,24 @@ export function generate(seed = 20240501): { positives: PositiveCase[]; negative
     'passwords = [p for p in passwords if len(p) > 8]',
     'The secret_key must be at least 50 characters long.',
     'const [token, setToken] = useState<string | null>(null);',
+    // code shapes found while scanning SDK sources for false positives
+    '      apiKey: entraTokenProvider ?? apiKey,',
+    "const jobSecret = opts?.jobSecret || readEnv('JOB_SECRET') || null;",
+    '    auth: OAuthAuthResponse | StaticBearerAuthResponse | EnvVarAuthResponse;',
+    "    errorKey: 'customErrorKey',",
+    'const implicitKey = !keyProps.found;',
+    '  implicitKey: !explicitKey && (simpleKeys || !allNullValues),',
+    'getPrivateKey:e.getPrivateKey||null,getSignature:e.getSignature||null',
+    '    pass: Result[];',
+    "   PWD: '/Users/someone/projects/app',",
+    "const u = new URL('https://abc:xyz@example.com');",
+    'password: string;',
+    'token?: AccessToken | null;',
+    'def login(self, username: str, password: str) -> Session:',
+    'if not token: raise AuthError("missing token")',
+    'secret = secrets.token_hex(32)',
+    'api_key = api_key or os.environ.get("OPENAI_API_KEY")',
+    'key = cache_key(request)',
   ];
   for (const c of code) neg('code', 'code', c);
 
