@@ -12,8 +12,8 @@ import { canonicalBytes, decodeRecord, RECORD_KINDS } from './record.js';
 import type { AuditRecord, SessionSummary } from './types.js';
 import { inclusionProof, leafHash, verifyInclusion } from './merkle.js';
 import { rangeHashFromTiles, unpackTile } from './tree.js';
-import { decodeValue } from './value.js';
 import { sessionSeqs } from './read.js';
+import { EntryReader, entriesFrom } from './blocks.js';
 import { NoteError, openCheckpoint, parseVerifier, type Verifier } from './note.js';
 import type { ProblemKind } from './verify.js';
 
@@ -77,13 +77,10 @@ export async function* exportBundle(src: ExportSource, filter: ExportFilter, sta
       return v ? unpackTile(v) : null;
     });
     const sessionsSeen = new Set<string>();
+    const reader = new EntryReader(src.db, so);
     for await (const seqs of selectSeqs(src.db, so, filter, cp.size, stats)) {
-      const values = await src.db.getMany(seqs.map(K.recordKey), so);
-      for (let i = 0; i < seqs.length; i++) {
-        const seq = seqs[i]!;
-        const value = values[i];
-        if (!value) throw new Error(`record ${seq} is missing from the store; run wiretrail verify`);
-        const { record: bytes, body } = decodeValue(value);
+      const entries = await reader.getMany(seqs);
+      for (const { seq, record: bytes, body } of entries) {
         const r = decodeRecord(bytes);
         if (filter.since !== undefined && r.ts < filter.since) continue;
         if (filter.until !== undefined && r.ts > filter.until) continue;
@@ -125,39 +122,29 @@ async function* selectSeqs(db: Db, so: object, filter: ExportFilter, size: numbe
     // Whole log or a time window: seq order, starting where the window starts (ts is non-decreasing).
     let lo = 0;
     if (filter.since !== undefined) {
+      const reader = new EntryReader(db, so);
       let hi = size;
       while (lo < hi) {
         const mid = Math.floor((lo + hi) / 2);
-        const v = await db.get(K.recordKey(mid), so);
-        if (v && decodeRecord(decodeValue(v).record).ts < filter.since) lo = mid + 1;
+        const e = await reader.get(mid);
+        if (e && decodeRecord(e.record).ts < filter.since) lo = mid + 1;
         else hi = mid;
       }
     }
-    const it = db.iterator({ gte: K.recordKey(lo), lt: 'r0', ...so });
-    try {
-      for (;;) {
-        const batch = (await it.nextv(256)) as [string, Buffer][];
-        if (!batch.length) break;
-        const out: number[] = [];
-        let stop = false;
-        for (const [k, v] of batch) {
-          const seq = K.parseHex(k.slice(2), 16)!;
-          if (seq >= size) {
-            stats.uncovered++;
-            continue;
-          }
-          if (filter.until !== undefined && decodeRecord(decodeValue(v).record).ts > filter.until) {
-            stop = true;
-            break;
-          }
-          out.push(seq);
-        }
-        if (out.length) yield out;
-        if (stop) break;
+    let out: number[] = [];
+    for await (const e of entriesFrom(db, lo, so)) {
+      if (e.seq >= size) {
+        stats.uncovered++;
+        continue;
       }
-    } finally {
-      await it.close();
+      if (filter.until !== undefined && decodeRecord(e.record).ts > filter.until) break;
+      out.push(e.seq);
+      if (out.length >= 256) {
+        yield out;
+        out = [];
+      }
     }
+    if (out.length) yield out;
     return;
   }
   for (const session of sessions) {

@@ -19,7 +19,8 @@ import { TreeFrontier, TILE_WIDTH, packTile, rowCount, unpackTile, rangeHashFrom
 import { checkpointBody, openCheckpoint, signNote, validKeyName, type Signer, type Verifier } from './note.js';
 import { loadOrCreateSigner, readPublicKeys, rotateSigningKey } from './signing-key.js';
 import { openDb, type Db } from './store.js';
-import { decodeValue, encodeValue, stripBody } from './value.js';
+import { encodeEntry, stripBodies } from './value.js';
+import { EntryReader, entriesFrom, findBlock, lastEntry } from './blocks.js';
 import { CheckpointPublisher, type WitnessTarget } from './publish.js';
 import { mergeUsers, summaryOf, type SessionState } from './session-state.js';
 import { listSessions, readPrunedBefore, readSession, sessionSummary, type SessionFilter } from './read.js';
@@ -243,6 +244,8 @@ export class AuditLog implements Recorder {
     }
 
     const ops: BatchOp[] = [];
+    const entries: Buffer[] = [];
+    const firstSeq = this.frontier.size;
     const done: { p: Pending; r: AppendResult }[] = [];
     const touched = new Set<SessionState>();
     const fresh = new Map<SessionState, Buffer>(); // new session -> its summary after its first record
@@ -290,7 +293,7 @@ export class AuditLog implements Recorder {
       const hash = leaf.toString('hex');
       this.frontier.append(leaf);
       this.lastTs = ts;
-      ops.push({ type: 'put', key: K.recordKey(seq), value: encodeValue(isNew ? null : st.lastSeq, bytes, p.body) });
+      entries.push(encodeEntry(isNew ? null : st.lastSeq, bytes, p.body));
       if (p.extra) ops.push(...p.extra(seq));
       st.next = sessionSeq + 1;
       st.lastHash = hash;
@@ -305,6 +308,7 @@ export class AuditLog implements Recorder {
       done.push({ p, r: { seq, hash } });
     }
 
+    if (entries.length) ops.push({ type: 'put', key: K.recordKey(firstSeq), value: entries.length === 1 ? entries[0]! : Buffer.concat(entries) });
     const size = this.frontier.size;
     const now = Date.now();
     const cpSize = this.cp?.size ?? 0;
@@ -417,15 +421,9 @@ export class AuditLog implements Recorder {
 
   /** Rebuilds the in-memory state (tree edge, open sessions, last checkpoint) from the store. */
   private async loadState(): Promise<void> {
-    const lastKeys = await this.db.keys({ gte: 'r/', lt: 'r0', reverse: true, limit: 1 }).all();
-    let size = 0;
-    this.lastTs = 0;
-    if (lastKeys[0]) {
-      const seq = K.parseHex(lastKeys[0].slice(2), 16);
-      if (seq === null) throw new Error(`audit store is inconsistent: bad record key ${lastKeys[0]}; run wiretrail verify`);
-      size = seq + 1;
-      this.lastTs = decodeRecord(decodeValue((await this.db.get(lastKeys[0]))!).record).ts;
-    }
+    const last = await lastEntry(this.db);
+    const size = last ? last.seq + 1 : 0;
+    this.lastTs = last ? decodeRecord(last.record).ts : 0;
     const rows: Buffer[][] = [];
     for (let k = 0; rowCount(size, k) > 0; k++) {
       const count = rowCount(size, k);
@@ -464,12 +462,11 @@ export class AuditLog implements Recorder {
     }
     const from = this.cp?.size ?? 0;
     if (from < size) {
-      for await (const [key, value] of this.db.iterator({ gte: K.recordKey(from), lt: 'r0' })) {
-        const { record } = decodeValue(value);
+      for await (const { record } of entriesFrom(this.db, from)) {
         const r = decodeRecord(record);
         const st = this.sessions.get(r.session);
         if (!st || r.seq <= st.lastSeq) continue;
-        if (r.sessionSeq !== st.next) throw new Error(`audit store is inconsistent at ${key}; run wiretrail verify`);
+        if (r.sessionSeq !== st.next) throw new Error(`audit store is inconsistent at seq ${r.seq}; run wiretrail verify`);
         st.next = r.sessionSeq + 1;
         st.lastHash = leafHash(record).toString('hex');
         st.lastSeq = r.seq;
@@ -552,11 +549,12 @@ export class AuditLog implements Recorder {
     await this.drained();
     let lo = previous;
     let hi = this.frontier.size;
+    const reader = new EntryReader(this.db);
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);
-      const v = await this.db.get(K.recordKey(mid));
-      if (!v) throw new Error(`record ${mid} is missing; run wiretrail verify`);
-      if (decodeRecord(decodeValue(v).record).ts < cutoff) lo = mid + 1;
+      const e = await reader.get(mid);
+      if (!e) throw new Error(`record ${mid} is missing; run wiretrail verify`);
+      if (decodeRecord(e.record).ts < cutoff) lo = mid + 1;
       else hi = mid;
     }
     if (lo <= previous) return { prunedBefore: previous, previous };
@@ -567,20 +565,24 @@ export class AuditLog implements Recorder {
     ]);
     await this.endSession(session);
     this.prunedBefore = lo;
-    let stripped = 0;
+    // Blocks holding records below the cut, starting with the one that holds `previous`.
+    const startBlock = await findBlock(this.db, previous);
+    const from = startBlock ? startBlock[0]!.seq : 0;
+    let blocks = 0;
     let batch: BatchOp[] = [];
-    for await (const [key, value] of this.db.iterator({ gte: K.recordKey(previous), lt: K.recordKey(lo) })) {
-      if (!decodeValue(value).body) continue;
-      batch.push({ type: 'put', key, value: stripBody(value) });
-      if (batch.length >= 1000) {
+    for await (const [key, value] of this.db.iterator({ gte: K.recordKey(from), lt: K.recordKey(lo) })) {
+      const first = K.parseHex(key.slice(2), 16);
+      if (first === null) continue;
+      batch.push({ type: 'put', key, value: stripBodies(first, value, lo) });
+      if (batch.length >= 64) {
         await this.db.batch(batch);
-        stripped += batch.length;
+        blocks += batch.length;
         batch = [];
       }
     }
     if (batch.length) await this.db.batch(batch);
-    stripped += batch.length;
-    this.log.info({ prunedBefore: lo, days, bodies: stripped }, 'audit: retention pruned old bodies');
+    blocks += batch.length;
+    this.log.info({ prunedBefore: lo, days, blocks }, 'audit: retention pruned old bodies');
     return { prunedBefore: lo, previous };
   }
 

@@ -3,7 +3,8 @@
 import type { Db } from './store.js';
 import * as K from './keys.js';
 import { decodeRecord } from './record.js';
-import { decodeValue } from './value.js';
+import type { Entry } from './value.js';
+import { EntryReader, entriesFrom } from './blocks.js';
 import { leafHash } from './merkle.js';
 import type { SessionSummary, StoredRecord } from './types.js';
 
@@ -15,8 +16,7 @@ export interface SessionFilter {
 }
 
 /** A stored value as a StoredRecord (body null when absent; bodyPruned when retention removed it). */
-export function toStored(value: Buffer, prunedBefore: number): StoredRecord {
-  const { record, body } = decodeValue(value);
+export function toStored({ record, body }: Entry, prunedBefore: number): StoredRecord {
   const r = decodeRecord(record);
   const pruned = r.bodyHash !== null && body === null && r.seq < prunedBefore;
   return { ...r, hash: leafHash(record).toString('hex'), body: body ? Buffer.from(body) : null, bodyPruned: pruned };
@@ -55,35 +55,26 @@ export async function sessionSeqs(db: Db, session: string, lastSeq?: number): Pr
   if (lastSeq === undefined && !summary.ended) {
     const cp = await latestCheckpointNote(db);
     const cpSize = cp ? Number(cp.split('\n')[1]) : 0;
-    for await (const [key, value] of db.iterator({ gte: K.recordKey(Math.max(cpSize, summary.lastSeq + 1)), lt: 'r0' })) {
-      const r = decodeRecord(decodeValue(value).record);
-      if (r.session === session) last = K.parseHex(key.slice(2), 16) ?? last;
+    for await (const e of entriesFrom(db, Math.max(cpSize, summary.lastSeq + 1))) {
+      if (decodeRecord(e.record).session === session) last = e.seq;
     }
   }
+  const reader = new EntryReader(db);
   const seqs: number[] = [];
   let seq: number | null = last;
   while (seq !== null) {
     if (seq < summary.firstSeq) throw new Error(`audit store is inconsistent: session "${session}" links outside itself; run wiretrail verify`);
     seqs.push(seq);
-    const v: Buffer | undefined = await db.get(K.recordKey(seq));
-    if (!v) throw new Error(`audit store is inconsistent: record ${seq} is missing; run wiretrail verify`);
-    seq = decodeValue(v).prev;
+    const e: Entry | null = await reader.get(seq);
+    if (!e) throw new Error(`audit store is inconsistent: record ${seq} is missing; run wiretrail verify`);
+    seq = e.prev;
   }
   return seqs.reverse();
 }
 
 export async function readRecords(db: Db, seqs: number[], prunedBefore: number): Promise<StoredRecord[]> {
-  const out: StoredRecord[] = [];
-  for (let i = 0; i < seqs.length; i += 512) {
-    const part = seqs.slice(i, i + 512);
-    const values = await db.getMany(part.map(K.recordKey));
-    part.forEach((seq, j) => {
-      const v = values[j];
-      if (!v) throw new Error(`audit store is inconsistent: record ${seq} is missing; run wiretrail verify`);
-      out.push(toStored(v, prunedBefore));
-    });
-  }
-  return out;
+  const entries = await new EntryReader(db).getMany(seqs);
+  return entries.map((e) => toStored(e, prunedBefore));
 }
 
 /** The committed records of one session, in order, with bodies; [] when the session is unknown. */
@@ -101,7 +92,7 @@ export async function latestCheckpointNote(db: Db): Promise<string | null> {
 export async function readPrunedBefore(db: Db): Promise<number> {
   const rp = await db.get(K.RETENTION_KEY);
   if (!rp) return 0;
-  const r = await db.get(K.recordKey(K.parseHex(rp.toString(), 16) ?? -1));
-  const p = r ? decodeRecord(decodeValue(r).record).meta.prunedBefore : undefined;
+  const e = await new EntryReader(db).get(K.parseHex(rp.toString(), 16) ?? -1);
+  const p = e ? decodeRecord(e.record).meta.prunedBefore : undefined;
   return typeof p === 'number' ? p : 0;
 }

@@ -1,52 +1,63 @@
-// Stored value of a record (key r/<seq>): a 12-byte header, the record's canonical bytes, then the
-// body. One LevelDB put per record keeps group commits cheap; retention rewrites old values without
-// their body. The header's back pointer links a session's records for transcripts and export.
-//   [0]     format (1)
-//   [1]     flags: bit 0 = body present
-//   [2..8)  previous seq of the same session + 1, 48-bit big-endian (0: first record of its session)
-//   [8..12) record length, 32-bit big-endian
-//   record bytes, then body bytes (when present)
+// Records are stored in blocks: one LevelDB entry per group-commit batch, key r/<first seq>, value
+// the batch's records back to back. One put per batch instead of one per record measured 1.7x more
+// appends per CPU-second (the per-operation cost of LevelDB batches dominated). Each entry:
+//   [0]      format (1)
+//   [1]      flags: bit 0 = body present
+//   [2..8)   previous seq of the same session + 1, 48-bit big-endian (0: first record of its session)
+//   [8..12)  record length, 32-bit big-endian
+//   [12..16) body length, 32-bit big-endian (0 when absent)
+//   record bytes (canonical JSON), then body bytes
+// Entry i of block r/<F> holds seq F + i. Retention rewrites blocks without their bodies.
 
 export const VALUE_FORMAT = 1;
-const HEADER = 12;
+export const ENTRY_HEADER = 16;
 const FLAG_BODY = 1;
 
-export interface DecodedValue {
+export interface Entry {
+  seq: number;
   prev: number | null;
   record: Buffer;
   body: Buffer | null;
 }
 
-export function encodeValue(prev: number | null, record: Buffer, body: Uint8Array | undefined): Buffer {
-  const out = Buffer.allocUnsafe(HEADER + record.length + (body?.byteLength ?? 0));
+export function encodeEntry(prev: number | null, record: Buffer, body: Uint8Array | undefined): Buffer {
+  const blen = body?.byteLength ?? 0;
+  const out = Buffer.allocUnsafe(ENTRY_HEADER + record.length + blen);
   out[0] = VALUE_FORMAT;
   out[1] = body ? FLAG_BODY : 0;
   out.writeUIntBE(prev === null ? 0 : prev + 1, 2, 6);
   out.writeUInt32BE(record.length, 8);
-  record.copy(out, HEADER);
-  if (body) out.set(body, HEADER + record.length);
+  out.writeUInt32BE(blen, 12);
+  record.copy(out, ENTRY_HEADER);
+  if (body) out.set(body, ENTRY_HEADER + record.length);
   return out;
 }
 
-/** Throws when the value is not well-formed. */
-export function decodeValue(v: Buffer): DecodedValue {
-  if (v.length < HEADER || v[0] !== VALUE_FORMAT || (v[1]! & ~FLAG_BODY) !== 0) throw new Error('malformed record value');
-  const len = v.readUInt32BE(8);
-  if (HEADER + len > v.length) throw new Error('malformed record value');
-  const p = v.readUIntBE(2, 6);
-  const hasBody = (v[1]! & FLAG_BODY) !== 0;
-  if (!hasBody && HEADER + len !== v.length) throw new Error('malformed record value');
-  return {
-    prev: p === 0 ? null : p - 1,
-    record: v.subarray(HEADER, HEADER + len),
-    body: hasBody ? v.subarray(HEADER + len) : null,
-  };
+/** Decodes a whole block; throws when it is not well-formed. */
+export function decodeBlock(firstSeq: number, v: Buffer): Entry[] {
+  const out: Entry[] = [];
+  let off = 0;
+  while (off < v.length) {
+    if (v.length - off < ENTRY_HEADER || v[off] !== VALUE_FORMAT || (v[off + 1]! & ~FLAG_BODY) !== 0) throw new Error('malformed record block');
+    const rlen = v.readUInt32BE(off + 8);
+    const blen = v.readUInt32BE(off + 12);
+    const hasBody = (v[off + 1]! & FLAG_BODY) !== 0;
+    const end = off + ENTRY_HEADER + rlen + blen;
+    if (end > v.length || (!hasBody && blen !== 0) || rlen === 0) throw new Error('malformed record block');
+    const p = v.readUIntBE(off + 2, 6);
+    out.push({
+      seq: firstSeq + out.length,
+      prev: p === 0 ? null : p - 1,
+      record: v.subarray(off + ENTRY_HEADER, off + ENTRY_HEADER + rlen),
+      body: hasBody ? v.subarray(off + ENTRY_HEADER + rlen, end) : null,
+    });
+    off = end;
+  }
+  if (!out.length) throw new Error('empty record block');
+  return out;
 }
 
-/** The same value without its body (retention). */
-export function stripBody(v: Buffer): Buffer {
-  const len = v.readUInt32BE(8);
-  const out = Buffer.from(v.subarray(0, HEADER + len));
-  out[1] = 0;
-  return out;
+/** The block without the bodies of entries below `beforeSeq` (retention). */
+export function stripBodies(firstSeq: number, v: Buffer, beforeSeq: number): Buffer {
+  return Buffer.concat(decodeBlock(firstSeq, v).map((e) => encodeEntry(e.prev, e.record, e.seq < beforeSeq ? undefined : (e.body ?? undefined))));
 }

@@ -9,7 +9,8 @@ import * as K from './keys.js';
 import { RECORD_KINDS, RECORD_VERSION, canonicalBytes, decodeRecord, recordUsers } from './record.js';
 import type { AuditRecord } from './types.js';
 import { leafHash } from './merkle.js';
-import { decodeValue, type DecodedValue } from './value.js';
+import { decodeBlock, type Entry } from './value.js';
+import { EntryReader, lastEntry } from './blocks.js';
 import { TreeFrontier, TILE_WIDTH, packTile, rowCount, unpackTile, type TileWrite } from './tree.js';
 import { NoteError, openCheckpoint, type Verifier } from './note.js';
 import { MultisetDigest } from './multiset.js';
@@ -83,31 +84,44 @@ interface SessionTrack {
   expect: string;
 }
 
-/** Pulls entries of one key range in batches. */
+/** Pulls entries of one key range in batches, fetching the next batch while the current one is used. */
 class Cursor {
   private buf: [string, Buffer][] = [];
   private i = 0;
   private done = false;
+  private next: Promise<[string, Buffer][]> | null = null;
   private readonly it;
-  constructor(db: Db, range: { gte: string; lt: string }, snapshot: unknown) {
+  constructor(db: Db, range: { gte: string; lt: string }, snapshot: unknown, private readonly size = 2048) {
     this.it = db.iterator({ ...range, snapshot } as object);
   }
-  async peek(): Promise<[string, Buffer] | null> {
-    if (this.i >= this.buf.length) {
+  /** The current entry if buffered (undefined: call fill()), null at the end. */
+  peekSync(): [string, Buffer] | null | undefined {
+    if (this.i < this.buf.length) return this.buf[this.i]!;
+    return this.done ? null : undefined;
+  }
+  async fill(): Promise<[string, Buffer] | null> {
+    while (this.i >= this.buf.length) {
       if (this.done) return null;
-      this.buf = (await this.it.nextv(1000)) as [string, Buffer][];
+      this.buf = await (this.next ?? (this.it.nextv(this.size) as Promise<[string, Buffer][]>));
       this.i = 0;
+      this.next = null;
       if (!this.buf.length) {
         this.done = true;
         return null;
       }
+      this.next = this.it.nextv(this.size) as Promise<[string, Buffer][]>;
     }
     return this.buf[this.i]!;
+  }
+  async peek(): Promise<[string, Buffer] | null> {
+    const e = this.peekSync();
+    return e === undefined ? this.fill() : e;
   }
   skip(): void {
     this.i++;
   }
-  close(): Promise<void> {
+  async close(): Promise<void> {
+    await this.next?.catch(() => undefined);
     return this.it.close();
   }
 }
@@ -173,17 +187,21 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
   const signers = new Set<string>();
 
   // Totals for progress and the retention cut (bodies below it may be gone).
-  const last = await db.keys({ gte: 'r/', lt: 'r0', reverse: true, limit: 1, snapshot } as object).all();
-  const total = last[0] ? (K.parseHex(last[0].slice(2), 16) ?? 0) + 1 : 0;
+  let total = 0;
+  try {
+    total = ((await lastEntry(db, { snapshot }))?.seq ?? -1) + 1;
+  } catch {
+    total = 0; // reported when the stream reaches it
+  }
   let prunedBefore = 0;
   let retentionPtr: number | null = null;
   const rp = await db.get(K.RETENTION_KEY, so);
   if (rp !== undefined) {
     retentionPtr = K.parseHex(rp.toString(), 16);
-    const rv = retentionPtr === null ? undefined : await db.get(K.recordKey(retentionPtr), so);
     let rr: AuditRecord | null = null;
     try {
-      rr = rv ? decodeRecord(decodeValue(rv).record) : null;
+      const rv = retentionPtr === null ? null : await new EntryReader(db, { snapshot }).get(retentionPtr);
+      rr = rv ? decodeRecord(rv.record) : null;
     } catch {
       rr = null;
     }
@@ -205,7 +223,7 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
   }
   pendingExt.sort((a, b) => a.size - b.size);
 
-  const records = new Cursor(db, { gte: 'r/', lt: 'r0' }, snapshot);
+  const records = new Cursor(db, { gte: 'r/', lt: 'r0' }, snapshot, 8);
   const cps = new Cursor(db, { gte: 'c/', lt: 'c0' }, snapshot);
   cursors.push(records, cps);
 
@@ -266,116 +284,139 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
     }
   };
 
+  // Size of the next stored checkpoint (a malformed key counts as due now so it is reported).
+  const cpSizeAhead = async (): Promise<number> => {
+    const c = await cps.peek();
+    if (!c) return Infinity;
+    return K.parseHex(c[0].slice(2), 16) ?? 0;
+  };
+
   let e = 0; // expected next seq
+  let nextCp = await cpSizeAhead();
   for (;;) {
-    const entry = await records.peek();
-    if (!entry) break;
+    let block = records.peekSync();
+    if (block === undefined) block = await records.fill();
+    if (!block) break;
     records.skip();
-    const [key, value] = entry;
-    const seqK = K.parseHex(key.slice(2), 16);
-    if (seqK === null) fail('modified', e, `unexpected record key ${JSON.stringify(key)}`);
-    if (seqK! > e) fail('missing', e, `record seq ${e} is missing (the next stored record is seq ${seqK})`);
-    let dv: DecodedValue;
+    const [key, value] = block;
+    const first = K.parseHex(key.slice(2), 16);
+    if (first === null) fail('modified', e, `unexpected record key ${JSON.stringify(key)}`);
+    if (first! > e) fail('missing', e, `record seq ${e} is missing (the next stored record is seq ${first})`);
+    if (first! < e) fail('modified', first, `the record block at seq ${first} overlaps records up to seq ${e - 1}`);
+    let entries: Entry[];
     try {
-      dv = decodeValue(value);
+      entries = decodeBlock(first!, value);
     } catch {
-      fail('modified', e, `the stored value of seq ${e} is malformed`);
+      fail('modified', e, `the stored record block from seq ${e} is malformed`);
     }
-    const bytes = dv!.record;
-
-    const leaf = leafHash(bytes);
-    const h = leaf.toString('hex');
-    let r: AuditRecord;
-    try {
-      r = decodeRecord(bytes);
-    } catch {
-      fail('modified', e, `record seq ${e} is not a valid record`);
-    }
-    r = r!;
-    if (r.seq !== e) {
-      fail('reordered', e, `the record stored at seq ${e} carries seq ${r.seq}`);
-    }
-    // Leaf against the stored tree tile (pinpoints a changed record even before the next checkpoint).
-    if (Math.floor(e / TILE_WIDTH) !== tile0Index) {
-      tile0Index = Math.floor(e / TILE_WIDTH);
-      const v = await db.get(K.tileKey(0, tile0Index), so);
-      tile0 = v ? unpackTile(v) : null;
-      if (!tile0) fail('modified', e, `the tree tile for seq ${e} is missing or malformed`);
-    }
-    const stored = tile0![e % TILE_WIDTH];
-    if (!stored) fail('modified', e, `the tree tile has no leaf for seq ${e}`);
-    if (!stored!.equals(leaf)) fail('modified', e, `record seq ${e} does not match the hash the tree holds for it`);
-
-    if (r.ts < lastTs) fail('reordered', e, `record seq ${e} is older than seq ${e - 1}`);
-    if (r.v !== RECORD_VERSION || !RECORD_KINDS.has(r.kind) || !Number.isSafeInteger(r.ts)) fail('modified', e, `record seq ${e} has an unexpected version, kind or time`);
-    if (origin === null) origin = r.origin;
-    else if (r.origin !== origin) fail('modified', e, `record seq ${e} names origin "${r.origin}", earlier records "${origin}"`);
-
-    let st = open.get(r.session);
-    if (!st) {
-      if (r.sessionSeq !== 0 || r.sessionPrev !== null) {
-        fail('missing', e, `session ${JSON.stringify(r.session)} starts at seq ${e} with position ${r.sessionSeq}: its earlier records are missing`);
+    for (let i = 0; i < entries!.length; i++) {
+      const dv = entries![i]!;
+      const bytes = dv.record;
+      const leaf = leafHash(bytes);
+      const h = leaf.toString('hex');
+      let r: AuditRecord;
+      try {
+        r = decodeRecord(bytes);
+      } catch {
+        fail('modified', e, `record seq ${e} is not a valid record`);
       }
-      if (dv!.prev !== null) fail('modified', e, `record seq ${e} starts session ${JSON.stringify(r.session)} but links back to seq ${dv!.prev}`);
-      st = { session: r.session, firstSeq: e, next: 0, lastHash: null, lastSeq: e, firstTs: r.ts, lastTs: r.ts, users: [], expect: '' };
-      open.set(r.session, st);
-      report.sessions++;
-      expIds.add(`${K.sessionIdKey(r.session)}=${K.hex(e, 16)}`);
-    } else {
-      if (r.sessionSeq > st.next) fail('missing', st.lastSeq + 1, `session ${JSON.stringify(r.session)} jumps from position ${st.next - 1} (seq ${st.lastSeq}) to ${r.sessionSeq} (seq ${e})`);
-      if (r.sessionSeq < st.next) fail('reordered', e, `record seq ${e} repeats position ${r.sessionSeq} of session ${JSON.stringify(r.session)}`);
-      if (r.sessionPrev !== st.lastHash) {
-        fail('modified', st.lastSeq, `record seq ${st.lastSeq} no longer matches the hash its successor seq ${e} (session ${JSON.stringify(r.session)}) committed to`);
+      r = r!;
+      if (r.seq !== e) {
+        // A record further along where seq e belongs: e was removed, unless e turns up right after (a swap).
+        let swapped = r.seq < e;
+        try {
+          swapped ||= entries![i + 1] !== undefined && decodeRecord(entries![i + 1]!.record).seq === e;
+        } catch {
+          /* the next one is broken too */
+        }
+        if (swapped) fail('reordered', e, `the record stored at seq ${e} carries seq ${r.seq}`);
+        fail('missing', e, `record seq ${e} is missing (the record stored there carries seq ${r.seq})`);
       }
-      if (dv!.prev !== st.lastSeq) fail('modified', e, `record seq ${e} links back to seq ${dv!.prev} instead of seq ${st.lastSeq}`);
-    }
-    if (r.kind === 'session-end' && (r.meta.count !== r.sessionSeq || r.meta.lastHash !== r.sessionPrev)) {
-      fail('modified', e, `the session-end record seq ${e} does not match its session (count or last hash)`);
-    }
-    if (r.kind === 'retention') {
-      if (typeof r.meta.prunedBefore !== 'number' || r.meta.prunedBefore > e) fail('modified', e, `retention record seq ${e} is malformed`);
-      lastRetention = e;
-    }
+      // Leaf against the stored tree tile (pinpoints a changed record even before the next checkpoint).
+      if (Math.floor(e / TILE_WIDTH) !== tile0Index) {
+        tile0Index = Math.floor(e / TILE_WIDTH);
+        const v = await db.get(K.tileKey(0, tile0Index), so);
+        tile0 = v ? unpackTile(v) : null;
+        if (!tile0) fail('modified', e, `the tree tile for seq ${e} is missing or malformed`);
+      }
+      const stored = tile0![e % TILE_WIDTH];
+      if (!stored) fail('modified', e, `the tree tile has no leaf for seq ${e}`);
+      if (!stored!.equals(leaf)) fail('modified', e, `record seq ${e} does not match the hash the tree holds for it`);
 
-    // Body beside the record.
-    const body = dv!.body;
-    if (r.bodyHash === null) {
-      if (body) fail('modified', e, `a body is stored for seq ${e} whose record has none`);
-    } else if (body) {
-      if (hash('sha256', body, 'hex') !== r.bodyHash) fail('modified', e, `the body of seq ${e} does not match the hash its record commits to`);
-      report.bodies++;
-    } else if (e < prunedBefore) {
-      report.prunedBodies++;
-    } else {
-      fail('missing', e, `the body of seq ${e} is missing`);
-    }
+      if (r.ts < lastTs) fail('reordered', e, `record seq ${e} is older than seq ${e - 1}`);
+      if (r.v !== RECORD_VERSION || !RECORD_KINDS.has(r.kind) || !Number.isSafeInteger(r.ts)) fail('modified', e, `record seq ${e} has an unexpected version, kind or time`);
+      if (origin === null) origin = r.origin;
+      else if (r.origin !== origin) fail('modified', e, `record seq ${e} names origin "${r.origin}", earlier records "${origin}"`);
 
-    // Accept: tree, session state, expected index entries.
-    const full: TileWrite[] = [];
-    frontier.append(leaf, (t) => full.push(t));
-    for (const t of full) {
-      if (t.level > 0) await checkTile(t, true)();
-      else if (tile0!.length !== TILE_WIDTH) fail('modified', e, `the tree tile ending at seq ${e} has the wrong length`);
+      let st = open.get(r.session);
+      if (!st) {
+        if (r.sessionSeq !== 0 || r.sessionPrev !== null) {
+          fail('missing', e, `session ${JSON.stringify(r.session)} starts at seq ${e} with position ${r.sessionSeq}: its earlier records are missing`);
+        }
+        if (dv.prev !== null) fail('modified', e, `record seq ${e} starts session ${JSON.stringify(r.session)} but links back to seq ${dv.prev}`);
+        st = { session: r.session, firstSeq: e, next: 0, lastHash: null, lastSeq: e, firstTs: r.ts, lastTs: r.ts, users: [], expect: '' };
+        open.set(r.session, st);
+        report.sessions++;
+        expIds.add(`${K.sessionIdKey(r.session)}=${K.hex(e, 16)}`);
+      } else {
+        if (r.sessionSeq > st.next) fail('missing', st.lastSeq + 1, `session ${JSON.stringify(r.session)} jumps from position ${st.next - 1} (seq ${st.lastSeq}) to ${r.sessionSeq} (seq ${e})`);
+        if (r.sessionSeq < st.next) fail('reordered', e, `record seq ${e} repeats position ${r.sessionSeq} of session ${JSON.stringify(r.session)}`);
+        if (r.sessionPrev !== st.lastHash) {
+          fail('modified', st.lastSeq, `record seq ${st.lastSeq} no longer matches the hash its successor seq ${e} (session ${JSON.stringify(r.session)}) committed to`);
+        }
+        if (dv.prev !== st.lastSeq) fail('modified', e, `record seq ${e} links back to seq ${dv.prev} instead of seq ${st.lastSeq}`);
+      }
+      if (r.kind === 'session-end' && (r.meta.count !== r.sessionSeq || r.meta.lastHash !== r.sessionPrev)) {
+        fail('modified', e, `the session-end record seq ${e} does not match its session (count or last hash)`);
+      }
+      if (r.kind === 'retention') {
+        if (typeof r.meta.prunedBefore !== 'number' || r.meta.prunedBefore > e) fail('modified', e, `retention record seq ${e} is malformed`);
+        lastRetention = e;
+      }
+
+      // Body beside the record.
+      const body = dv.body;
+      if (r.bodyHash === null) {
+        if (body) fail('modified', e, `a body is stored for seq ${e} whose record has none`);
+      } else if (body) {
+        if (hash('sha256', body, 'hex') !== r.bodyHash) fail('modified', e, `the body of seq ${e} does not match the hash its record commits to`);
+        report.bodies++;
+      } else if (e < prunedBefore) {
+        report.prunedBodies++;
+      } else {
+        fail('missing', e, `the body of seq ${e} is missing`);
+      }
+
+      // Accept: tree, session state, expected index entries.
+      const full: TileWrite[] = [];
+      frontier.append(leaf, (t) => full.push(t));
+      for (const t of full) {
+        if (t.level > 0) await checkTile(t, true)();
+        else if (tile0!.length !== TILE_WIDTH) fail('modified', e, `the tree tile ending at seq ${e} has the wrong length`);
+      }
+      st.next = r.sessionSeq + 1;
+      st.lastHash = h;
+      st.lastSeq = e;
+      st.lastTs = r.ts;
+      const users = recordUsers(r.meta);
+      if (users.length) st.users = mergeUsers(st.users, users);
+      if (r.sessionSeq === 0) st.expect = summaryEntry(st, false);
+      if (r.kind === 'session-end') {
+        expSummary.add(summaryEntry(st, true));
+        open.delete(r.session);
+        touchedSinceCp.delete(st);
+      } else {
+        touchedSinceCp.add(st);
+      }
+      lastTs = r.ts;
+      e++;
+      report.records = e;
+      if (e >= nextCp || (pendingExt.length && pendingExt[0]!.size <= e)) {
+        await checkCheckpointsAt(e);
+        nextCp = await cpSizeAhead();
+      }
+      if (opts.onProgress && e % 16384 === 0) opts.onProgress(e, total);
     }
-    st.next = r.sessionSeq + 1;
-    st.lastHash = h;
-    st.lastSeq = e;
-    st.lastTs = r.ts;
-    const users = recordUsers(r.meta);
-    if (users.length) st.users = mergeUsers(st.users, users);
-    if (r.sessionSeq === 0) st.expect = summaryEntry(st, false);
-    if (r.kind === 'session-end') {
-      expSummary.add(summaryEntry(st, true));
-      open.delete(r.session);
-      touchedSinceCp.delete(st);
-    } else {
-      touchedSinceCp.add(st);
-    }
-    lastTs = r.ts;
-    e++;
-    report.records = e;
-    await checkCheckpointsAt(e);
-    if (opts.onProgress && e % 16384 === 0) opts.onProgress(e, total);
   }
   report.origin = origin;
 

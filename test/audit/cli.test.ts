@@ -5,6 +5,7 @@ import { Level } from 'level';
 import { openAuditLog, verifyBundleFile, auditAdminRoutes } from '../../src/audit/index.js';
 import { quiet, tempDirs } from './helpers.js';
 import { runHere, spawnCli, adminServer } from './cli-helpers.js';
+import { editEntry } from './store-edit.js';
 
 const alice = { kind: 'oidc', subject: 'sub-alice', email: 'alice@example.test', groups: ['dev'], attributes: {} };
 const bob = { kind: 'token', subject: 'token:bob', groups: [], attributes: {} };
@@ -111,11 +112,11 @@ t.test('verify, sessions, export and verify-bundle on a stopped proxy', async (t
 
   // Tampering with the store: verify names the seq, through the real entry point (exit code 1).
   const db = new Level<string, Buffer>(join(dataDir, 'log'), { keyEncoding: 'utf8', valueEncoding: 'buffer' });
-  const key = `r/${(10).toString(16).padStart(16, '0')}`;
-  const v = (await db.get(key))!;
-  const at = v.indexOf('"at":170') + 6;
-  v[at] = v[at] === 0x30 ? 0x31 : 0x30;
-  await db.put(key, v);
+  await editEntry(db, 10, (e) => {
+    const at = e.record.indexOf('"at":170') + 6;
+    e.record[at] = e.record[at] === 0x30 ? 0x31 : 0x30;
+    return e;
+  });
   await db.close();
   const s = await spawnCli(['verify', ...base]);
   t.equal(s.code, 1);

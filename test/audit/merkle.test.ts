@@ -77,7 +77,7 @@ t.test('inclusion and consistency proofs verify, and fail when altered', async (
 
 t.test('the fast record encoder is RFC 8785 (equals canonicalize) and values round-trip', async (t) => {
   const { encodeRecord } = await import('../../src/audit/record.js');
-  const { encodeValue, decodeValue, stripBody } = await import('../../src/audit/value.js');
+  const { encodeEntry, decodeBlock, stripBodies } = await import('../../src/audit/value.js');
   const canonicalize = (await import('canonicalize')).default;
   const metas: JsonObject[] = [{}, { at: 1, z: 'é', a: [1, { y: null, b: true }] }, { '\u00e9': 'x', e: '\u2028 "q" \\ \n', emoji: '😀', n: -5 }];
   for (const [i, meta] of metas.entries()) {
@@ -96,9 +96,13 @@ t.test('the fast record encoder is RFC 8785 (equals canonicalize) and values rou
     t.equal(encodeRecord(r).toString('utf8'), canonicalize(r), `record ${i}`);
   }
   const rec = Buffer.from('{"x":1}');
-  const v = encodeValue(41, rec, Buffer.from('body'));
-  t.same(decodeValue(v), { prev: 41, record: rec, body: Buffer.from('body') });
-  t.same(decodeValue(stripBody(v)), { prev: 41, record: rec, body: null });
-  t.same(decodeValue(encodeValue(null, rec, new Uint8Array(0))).body, Buffer.alloc(0), 'an empty body is still a body');
-  t.throws(() => decodeValue(Buffer.from([1, 0, 0])));
+  const block = Buffer.concat([encodeEntry(41, rec, Buffer.from('body')), encodeEntry(null, rec, undefined), encodeEntry(7, rec, new Uint8Array(0))]);
+  t.same(decodeBlock(100, block), [
+    { seq: 100, prev: 41, record: rec, body: Buffer.from('body') },
+    { seq: 101, prev: null, record: rec, body: null },
+    { seq: 102, prev: 7, record: rec, body: Buffer.alloc(0) },
+  ]);
+  t.same(decodeBlock(100, stripBodies(100, block, 101)).map((e) => e.body), [null, null, Buffer.alloc(0)], 'retention strips bodies below the cut only');
+  t.throws(() => decodeBlock(0, Buffer.from([1, 0, 0])));
+  t.throws(() => decodeBlock(0, block.subarray(0, block.length - 1)));
 });

@@ -7,7 +7,7 @@ import { Level } from 'level';
 import { openAuditLog, verifyStore, readPublicKeys, verifyBundleFile, parseVerifier } from '../../src/audit/index.js';
 import { openCheckpoint } from '../../src/audit/note.js';
 import { openDb } from '../../src/audit/store.js';
-import { stripBody } from '../../src/audit/value.js';
+import { editEntry } from './store-edit.js';
 import { quiet, tempDirs } from './helpers.js';
 import { writeFileSync } from 'node:fs';
 
@@ -53,8 +53,7 @@ t.test('retention prunes old bodies, keeps records; verify reports pruned bodies
 
   // A body deleted above the retention cut is not "pruned": it is missing.
   const db = new Level<string, Buffer>(join(dataDir, 'log'), { keyEncoding: 'utf8', valueEncoding: 'buffer' });
-  const key = `r/${newFirst.toString(16).padStart(16, '0')}`;
-  await db.put(key, stripBody((await db.get(key))!));
+  await editEntry(db, newFirst, (e) => ({ ...e, body: null }));
   await db.close();
   const db2 = await openDb(dataDir, { create: false });
   v = await verifyStore(db2, { trusted: readPublicKeys(certsDir) });

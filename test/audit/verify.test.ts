@@ -7,6 +7,7 @@ import { verifyStore, readExternalCheckpoints } from '../../src/audit/verify.js'
 import { openDb } from '../../src/audit/store.js';
 import { readPublicKeys } from '../../src/audit/signing-key.js';
 import { quiet, tempDirs } from './helpers.js';
+import { blockOf, editEntry, truncateFrom, writeBlock } from './store-edit.js';
 
 async function build(dataDir: string, certsDir: string) {
   const log = await openAuditLog({ dataDir, certsDir, logger: quiet, origin: 'test.local/log', checkpointEveryRecords: 100 });
@@ -82,46 +83,52 @@ t.test('tamper suite: each change is detected with the right message', async (t)
 
   let d = fresh();
   await withDb(d, async (db) => {
-    const v = (await db.get(K('r', 50)))!;
-    const at = v.indexOf('"i":') + 4; // same length, so only the record's content changes
-    v[at] = v[at] === 0x31 ? 0x32 : 0x31;
-    await db.put(K('r', 50), v);
+    await editEntry(db, 50, (e) => {
+      const at = e.record.indexOf('"i":') + 4;
+      e.record[at] = e.record[at] === 0x31 ? 0x32 : 0x31;
+      return e;
+    });
   });
   await expectProblem('modify a record', d, 'modified', 50, /^modified: record seq 50 /);
 
   d = fresh();
   await withDb(d, async (db) => {
-    const v = (await db.get(K('r', 60)))!;
-    v[v.length - 1] = v[v.length - 1]! ^ 1; // the body is stored after the record
-    await db.put(K('r', 60), v);
+    await editEntry(db, 60, (e) => {
+      e.body![0] = e.body![0]! ^ 1;
+      return e;
+    });
   });
   await expectProblem('modify a body', d, 'modified', 60, /body of seq 60/);
 
   d = fresh();
-  await withDb(d, (db) => db.del(K('r', 70)));
+  await withDb(d, (db) => editEntry(db, 70, () => null));
   await expectProblem('delete a record', d, 'missing', 70, /^missing: record seq 70 is missing/);
 
   d = fresh();
+  let swapAt = -1;
   await withDb(d, async (db) => {
-    const a = (await db.get(K('r', 80)))!;
-    const b = (await db.get(K('r', 81)))!;
-    await db.batch([
-      { type: 'put', key: K('r', 80), value: b },
-      { type: 'put', key: K('r', 81), value: a },
-    ]);
+    // Two neighbours in one block.
+    for (let s = 80; swapAt < 0; s++) {
+      const b = await blockOf(db, s);
+      if (s + 1 < b.first + b.entries.length) {
+        swapAt = s;
+        const i = s - b.first;
+        const entries = [...b.entries];
+        [entries[i], entries[i + 1]] = [entries[i + 1]!, entries[i]!];
+        await writeBlock(db, b.key, entries);
+      }
+    }
   });
-  await expectProblem('swap two records', d, 'reordered', 80, /^reordered: the record stored at seq 80 carries seq 81/);
+  await expectProblem('swap two records', d, 'reordered', swapAt, new RegExp(`^reordered: the record stored at seq ${swapAt} carries seq ${swapAt + 1}`));
 
   d = fresh();
-  await withDb(d, async (db) => {
-    await db.clear({ gte: K('r', 300), lt: 'r0' });
-  });
+  await withDb(d, (db) => truncateFrom(db, 300));
   await expectProblem('truncate the tail', d, 'truncated', 300, /^truncated: the log ends at seq 299/);
 
   d = fresh();
   await withDb(d, async (db) => {
     // A careful truncation also drops the later checkpoints and fixes the tiles: the copy outside the store still catches it.
-    await db.clear({ gte: K('r', 300), lt: 'r0' });
+    await truncateFrom(db, 300);
     await db.clear({ gte: K('c', 300), lt: 'c0' });
   });
   await expectProblem('truncate the tail and its checkpoints', d, 'truncated', 300, /rolled back or truncated: it holds 300 records but the signed checkpoint in .*checkpoints\/latest covers 370/);
