@@ -68,8 +68,14 @@ export const CONTEXT = 96;
 /** Upper bound on characters swallowed after one early commit. */
 export const MAX_SWALLOW = 65536;
 
+/** Whether `lit` starts at text[c]; a case-insensitive `lit` is given in lower case. */
 export function startsAt(text: string, c: number, lit: string, ci: boolean): boolean {
   if (c + lit.length > text.length) return false;
   if (!ci) return text.startsWith(lit, c);
-  return text.slice(c, c + lit.length).toLowerCase() === lit;
+  for (let k = 0; k < lit.length; k++) {
+    let x = text.charCodeAt(c + k);
+    if (x >= 65 && x <= 90) x += 32;
+    if (x !== lit.charCodeAt(k)) return false;
+  }
+  return true;
 }
