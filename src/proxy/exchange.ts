@@ -241,11 +241,13 @@ export async function handleExchange(
       res.destroy();
       return;
     }
-    // Credential resolution or another local failure: one clear line, no secret (messages never carry values).
+    // Credential resolution (403: no credential for the caller's groups; 502: env/file missing) or another
+    // local failure: one clear line, no secret (these messages never carry values).
     const msg = (err as Error).message ?? String(err);
+    const status = typeof (err as { status?: unknown }).status === 'number' ? (err as { status: number }).status : 502;
     logger.error({ session: ctx.session, host: target.host, err: msg }, 'exchange failed');
-    await record('error', { phase: 'proxy', reason: msg }).catch(() => undefined);
+    await record(status === 403 ? 'deny' : 'error', { phase: 'proxy', reason: msg, status }).catch(() => undefined);
     ctx.error = 'proxy-error';
-    sendError(res, 502, msg.split('\n')[0]!);
+    sendError(res, status, msg.split('\n')[0]!);
   }
 }

@@ -32,6 +32,8 @@ export function connectTunnel(port: number, authority: string, headers: Record<s
       buf = Buffer.concat([buf, d]);
       const i = buf.indexOf('\r\n\r\n');
       if (i < 0) return;
+      // Paused so nothing is emitted before the caller attaches its reader (call resume() to read raw).
+      s.pause();
       s.off('data', onData);
       const head = buf.subarray(0, i).toString('latin1');
       const rest = buf.subarray(i + 4);
@@ -61,6 +63,7 @@ export function httpOver(socket: net.Socket | tls.TLSSocket, request: string): P
     socket.on('data', (d: Buffer) => (text += d.toString('utf8')));
     socket.on('close', () => resolve(text));
     socket.on('error', () => resolve(text));
+    socket.resume();
     socket.write(request);
   });
 }
