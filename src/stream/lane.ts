@@ -150,6 +150,7 @@ export class Lane {
       for (let i = 0; i < value.length; i++) {
         const v = value[i]!;
         if (typeof v === 'string') {
+          if (v.length < MIN_TEXT) continue;
           const m = this.text(v);
           if (m !== v) {
             value[i] = m;
@@ -164,7 +165,7 @@ export class Lane {
     for (const key of Object.keys(value)) {
       const v = value[key]!;
       if (typeof v === 'string') {
-        if (handled?.has(value, key) || isOpaque(value, key, v)) continue;
+        if (v.length < MIN_TEXT || handled?.has(value, key) || isOpaque(value, key, v)) continue;
         const m = this.text(v);
         if (m !== v) {
           value[key] = m;

@@ -1,0 +1,4 @@
+import t from 'tap';
+import { fixtureSuite } from './fixture-suite.js';
+
+await fixtureSuite(t, ['azure-openai-chat.sse'], { index: 1, of: 2 });

@@ -1,0 +1,4 @@
+import t from 'tap';
+import { fixtureSuite } from './fixture-suite.js';
+
+await fixtureSuite(t, ['openai-responses.sse', 'ollama-chat.ndjson']);
