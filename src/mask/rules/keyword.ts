@@ -44,6 +44,8 @@ export interface Assignment {
   truncated: boolean;
   /** Unquoted identifier followed by code punctuation: a variable, not a value. */
   codeNext: boolean;
+  /** "password is …" in prose rather than an assignment. */
+  prose: boolean;
 }
 
 export interface KeywordRuleSpec {
@@ -151,7 +153,23 @@ export function parseAssignment(view: ScanView, c: number): Parsed {
   if (i === n) return more();
   const ch = text[i]!;
   let op = ch;
-  if (ch === ':') {
+  let prose = false;
+  if (ws > 0 && (ch === 'i' || ch === 'w')) {
+    // prose: "my password is hunter2", "the secret was Xy7…" (password and secret names only)
+    const word = ch === 'i' ? 'is ' : 'was ';
+    const k = Math.min(word.length, n - i);
+    if (text.startsWith(word.slice(0, k), i)) {
+      if (k < word.length) return more();
+      const c0 = classify(segments(name));
+      if (c0 !== 'password' && c0 !== 'secret') return NO_;
+      prose = true;
+      op = word;
+      i += word.length - 1;
+    } else return NO_;
+  }
+  if (prose) {
+    /* operator consumed */
+  } else if (ch === ':') {
     if (i + 1 === n) return more();
     if (text[i + 1] === ':') return NO_;
     i += text[i + 1] === '=' ? 2 : 1;
@@ -208,16 +226,18 @@ export function parseAssignment(view: ScanView, c: number): Parsed {
   }
   // a quoted value cut off by the end of the input (the stream ended in an error)
   const truncated = complete && quoted && j === n;
+  // in prose a sentence's full stop is not part of the value
+  if (prose && complete && j > vs && text[j - 1] === '.') j--;
   const value = text.slice(vs, j);
   // an unquoted identifier followed by code (`apiKey: tokenProvider ?? key,`) is a variable
   let codeNext = false;
-  if (!quoted && complete && looksLikeIdentifier(value.startsWith('!') ? value.slice(1) : value)) {
+  if (!quoted && !prose && complete && looksLikeIdentifier(value.startsWith('!') ? value.slice(1) : value)) {
     let k = j;
     while (k < n && (text[k] === ' ' || text[k] === '\t')) k++;
     if (k === n && !final) return { t: 'more' };
     codeNext = k < n && CODE_NEXT.has(text[k]!);
   }
-  const a: Assignment = { norm: segs.join(''), segs, cls: nameCls, value, complete, quoted, truncated, codeNext };
+  const a: Assignment = { norm: segs.join(''), segs, cls: nameCls, value, complete, quoted, truncated, codeNext, prose };
   return { t: 'ok', a, vs, ve: j, test };
 }
 
@@ -244,7 +264,8 @@ function symbolCount(v: string): number {
 export function passwordValue(a: Assignment): boolean {
   const v = a.value;
   if (v.length < 6 || !common(a)) return false;
-  if (/^[a-z]+(?:[-_][a-z]+)*$/.test(v) && v.length < 12) return false;
+  if (/^[a-z]+(?:[-_][a-z]+)*$/.test(v) && (v.length < 12 || a.prose)) return false;
+  if (a.prose && classCount(v) + (symbolCount(v) > 0 ? 1 : 0) < 2) return false;
   if (/^\d+$/.test(v) && v.length < 8) return false;
   return classCount(v) + (symbolCount(v) > 0 ? 1 : 0) >= 2 || v.length >= 12;
 }

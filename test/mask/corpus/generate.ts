@@ -316,6 +316,17 @@ export function generate(seed = 20240501): { positives: PositiveCase[]; negative
   kw('generic-secret', ['CLIENT_SECRET', 'JWT_SECRET', 'webhook_secret', 'app_secret', 'SESSION_SECRET', 'credentials'], () => g.s(B64URL, 24 + r.int(30)), 16);
   kw('generic-token', ['ACCESS_TOKEN', 'auth_token', 'refreshToken', 'API_TOKEN', 'bot_token', 'SLACK_TOKEN', 'access-token'], () => g.s(B62, 20 + r.int(40)), 16);
   kw('generic-api-key', ['API_KEY', 'apiKey', 'x-api-key', 'SECRET_KEY', 'MAPS_API_KEY', 'encryption_key', 'signing_key', 'COHERE_API_KEY', 'MISTRAL_API_KEY'], () => g.s(B62, 32 + r.int(20)), 18);
+  // prose: "<name> is <value>"
+  for (let i = 0; i < 10; i++) {
+    const pw = `${r.pick(['Summer', 'Falcon', 'Orange', 'Kestrel'])}${1990 + r.int(40)}${r.pick(['!', '#', '', '$'])}${g.s(B62, r.int(4))}`;
+    const [rule, sentence] = r.pick([
+      ['generic-password', (v: string) => `The staging DB password is ${v} until Friday.`],
+      ['generic-password', (v: string) => `my password is ${v}`],
+      ['generic-password', (v: string) => `FYI the admin password was '${v}' before the reset.`],
+      ['generic-secret', (v: string) => `The client secret is ${g.s(B62, 10)}${v}.`],
+    ] as const);
+    pos(rule, 'prose-is', sentence(pw), [pw]);
+  }
   // long values commit early
   kw('generic-secret', ['CLIENT_SECRET', 'JWT_SECRET'], () => g.s(B64URL, 120), 4);
 
@@ -372,6 +383,13 @@ export function generate(seed = 20240501): { positives: PositiveCase[]; negative
     'keyboard: us-intl',
     'secret sauce: love',
     'She said the password was "swordfish" in the movie, but that was a joke.',
+    'The password is case-sensitive.',
+    'Your password is required to continue.',
+    'The password is incorrect or has expired.',
+    'If the password is set, the secret is stored in the keychain.',
+    'The secret is out: the token is valid for an hour.',
+    'The password was changed 3 days ago.',
+    'The API key is missing; the password is empty.',
   ];
   for (const w of wordish) neg('prose', 'prose', w);
 
