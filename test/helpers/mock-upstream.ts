@@ -21,6 +21,8 @@ export interface MockUpstream {
   caFile: string;
   caPem: string;
   seen: SeenRequest[];
+  /** TLS connections accepted so far (keep-alive reuse shows as fewer connections than requests). */
+  connections(): number;
   close(): Promise<void>;
 }
 
@@ -128,8 +130,11 @@ export async function startMockUpstream(opts: { hosts?: string[]; handler?: Hand
       });
     },
   );
+  let connections = 0;
+  server.on('secureConnection', () => connections++);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
+    connections: () => connections,
     port: (server.address() as AddressInfo).port,
     caFile,
     caPem: ca.certPem,
