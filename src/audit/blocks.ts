@@ -15,9 +15,14 @@ export async function findBlock(db: Db, seq: number, opts: ReadOpts = {}): Promi
   return decodeBlock(first, hit[1]);
 }
 
-/** Random access by seq with the last block cached (session walks and exports hit the same blocks). */
+/**
+ * Random access by seq with the last block cached (session walks and exports hit the same blocks).
+ * One reverse iterator is re-seeked for every lookup (much cheaper than a new iterator each time);
+ * it reads one consistent view of the store. close() when done.
+ */
 export class EntryReader {
   private block: Entry[] | null = null;
+  private it: ReturnType<Db['iterator']> | null = null;
   constructor(
     private readonly db: Db,
     private readonly opts: ReadOpts = {},
@@ -26,10 +31,16 @@ export class EntryReader {
   async get(seq: number): Promise<Entry | null> {
     const b = this.block;
     if (b && seq >= b[0]!.seq && seq < b[0]!.seq + b.length) return b[seq - b[0]!.seq]!;
-    const found = await findBlock(this.db, seq, this.opts);
-    if (!found) return null;
+    if (!Number.isSafeInteger(seq) || seq < 0) return null;
+    this.it ??= this.db.iterator({ gte: 'r/', lt: 'r0', reverse: true, ...this.opts } as object);
+    this.it.seek(K.recordKey(seq));
+    const hit = ((await this.it.nextv(1)) as [string, Buffer][])[0];
+    if (!hit) return null;
+    const first = K.parseHex(hit[0].slice(2), 16);
+    if (first === null) throw new Error(`audit store is inconsistent: bad record key ${hit[0]}; run wiretrail verify`);
+    const found = decodeBlock(first, hit[1]);
     this.block = found;
-    const e = found[seq - found[0]!.seq];
+    const e = found[seq - first];
     return e && e.seq === seq ? e : null;
   }
 
@@ -42,6 +53,23 @@ export class EntryReader {
       out.push(e);
     }
     return out;
+  }
+
+  async close(): Promise<void> {
+    const it = this.it;
+    this.it = null;
+    this.block = null;
+    if (it) await it.close();
+  }
+}
+
+/** Runs fn with a reader and closes it afterwards. */
+export async function withReader<T>(db: Db, opts: ReadOpts, fn: (r: EntryReader) => Promise<T>): Promise<T> {
+  const r = new EntryReader(db, opts);
+  try {
+    return await fn(r);
+  } finally {
+    await r.close();
   }
 }
 

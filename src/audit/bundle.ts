@@ -13,7 +13,7 @@ import type { AuditRecord, SessionSummary } from './types.js';
 import { inclusionProof, leafHash, verifyInclusion } from './merkle.js';
 import { rangeHashFromTiles, unpackTile } from './tree.js';
 import { sessionSeqs } from './read.js';
-import { EntryReader, entriesFrom } from './blocks.js';
+import { EntryReader, entriesFrom, withReader } from './blocks.js';
 import { NoteError, openCheckpoint, parseVerifier, type Verifier } from './note.js';
 import type { ProblemKind } from './verify.js';
 
@@ -51,6 +51,7 @@ export async function* exportBundle(src: ExportSource, filter: ExportFilter, sta
   const snapshot = src.db.snapshot();
   const so = { snapshot } as object;
   const digest = createHash('sha256');
+  let reader: EntryReader | null = null;
   const emit = (obj: unknown): Buffer => {
     const line = Buffer.concat([canonicalBytes(obj), Buffer.from('\n')]);
     digest.update(line);
@@ -77,7 +78,7 @@ export async function* exportBundle(src: ExportSource, filter: ExportFilter, sta
       return v ? unpackTile(v) : null;
     });
     const sessionsSeen = new Set<string>();
-    const reader = new EntryReader(src.db, so);
+    reader = new EntryReader(src.db, so);
     for await (const seqs of selectSeqs(src.db, so, filter, cp.size, stats)) {
       const entries = await reader.getMany(seqs);
       for (const { seq, record: bytes, body } of entries) {
@@ -100,6 +101,7 @@ export async function* exportBundle(src: ExportSource, filter: ExportFilter, sta
     const end = { type: 'end', records: stats.records, sha256: digest.digest('hex') };
     yield Buffer.concat([canonicalBytes(end), Buffer.from('\n')]);
   } finally {
+    await reader?.close();
     await snapshot.close();
   }
 }
@@ -122,14 +124,16 @@ async function* selectSeqs(db: Db, so: object, filter: ExportFilter, size: numbe
     // Whole log or a time window: seq order, starting where the window starts (ts is non-decreasing).
     let lo = 0;
     if (filter.since !== undefined) {
-      const reader = new EntryReader(db, so);
       let hi = size;
-      while (lo < hi) {
-        const mid = Math.floor((lo + hi) / 2);
-        const e = await reader.get(mid);
-        if (e && decodeRecord(e.record).ts < filter.since) lo = mid + 1;
-        else hi = mid;
-      }
+      const since = filter.since;
+      await withReader(db, so, async (reader) => {
+        while (lo < hi) {
+          const mid = Math.floor((lo + hi) / 2);
+          const e = await reader.get(mid);
+          if (e && decodeRecord(e.record).ts < since) lo = mid + 1;
+          else hi = mid;
+        }
+      });
     }
     let out: number[] = [];
     for await (const e of entriesFrom(db, lo, so)) {

@@ -20,7 +20,7 @@ import { checkpointBody, openCheckpoint, signNote, validKeyName, type Signer, ty
 import { loadOrCreateSigner, readPublicKeys, rotateSigningKey } from './signing-key.js';
 import { openDb, type Db } from './store.js';
 import { encodeEntry, stripBodies } from './value.js';
-import { EntryReader, entriesFrom, findBlock, lastEntry } from './blocks.js';
+import { entriesFrom, findBlock, lastEntry, withReader } from './blocks.js';
 import { CheckpointPublisher, type WitnessTarget } from './publish.js';
 import { mergeUsers, summaryOf, type SessionState } from './session-state.js';
 import { listSessions, readPrunedBefore, readSession, sessionSummary, type SessionFilter } from './read.js';
@@ -549,14 +549,15 @@ export class AuditLog implements Recorder {
     await this.drained();
     let lo = previous;
     let hi = this.frontier.size;
-    const reader = new EntryReader(this.db);
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2);
-      const e = await reader.get(mid);
-      if (!e) throw new Error(`record ${mid} is missing; run wiretrail verify`);
-      if (decodeRecord(e.record).ts < cutoff) lo = mid + 1;
-      else hi = mid;
-    }
+    await withReader(this.db, {}, async (reader) => {
+      while (lo < hi) {
+        const mid = Math.floor((lo + hi) / 2);
+        const e = await reader.get(mid);
+        if (!e) throw new Error(`record ${mid} is missing; run wiretrail verify`);
+        if (decodeRecord(e.record).ts < cutoff) lo = mid + 1;
+        else hi = mid;
+      }
+    });
     if (lo <= previous) return { prunedBefore: previous, previous };
     // Commit the cut first (a 'retention' record plus the marker), then strip the bodies below it.
     const session = `wiretrail-retention-${lo}-${now}`;

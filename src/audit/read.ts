@@ -4,7 +4,7 @@ import type { Db } from './store.js';
 import * as K from './keys.js';
 import { decodeRecord } from './record.js';
 import type { Entry } from './value.js';
-import { EntryReader, entriesFrom } from './blocks.js';
+import { entriesFrom, withReader } from './blocks.js';
 import { leafHash } from './merkle.js';
 import type { SessionSummary, StoredRecord } from './types.js';
 
@@ -59,22 +59,22 @@ export async function sessionSeqs(db: Db, session: string, lastSeq?: number): Pr
       if (decodeRecord(e.record).session === session) last = e.seq;
     }
   }
-  const reader = new EntryReader(db);
-  const seqs: number[] = [];
-  let seq: number | null = last;
-  while (seq !== null) {
-    if (seq < summary.firstSeq) throw new Error(`audit store is inconsistent: session "${session}" links outside itself; run wiretrail verify`);
-    seqs.push(seq);
-    const e: Entry | null = await reader.get(seq);
-    if (!e) throw new Error(`audit store is inconsistent: record ${seq} is missing; run wiretrail verify`);
-    seq = e.prev;
-  }
-  return seqs.reverse();
+  return withReader(db, {}, async (reader) => {
+    const seqs: number[] = [];
+    let seq: number | null = last;
+    while (seq !== null) {
+      if (seq < summary.firstSeq) throw new Error(`audit store is inconsistent: session "${session}" links outside itself; run wiretrail verify`);
+      seqs.push(seq);
+      const e: Entry | null = await reader.get(seq);
+      if (!e) throw new Error(`audit store is inconsistent: record ${seq} is missing; run wiretrail verify`);
+      seq = e.prev;
+    }
+    return seqs.reverse();
+  });
 }
 
 export async function readRecords(db: Db, seqs: number[], prunedBefore: number): Promise<StoredRecord[]> {
-  const entries = await new EntryReader(db).getMany(seqs);
-  return entries.map((e) => toStored(e, prunedBefore));
+  return withReader(db, {}, async (reader) => (await reader.getMany(seqs)).map((e) => toStored(e, prunedBefore)));
 }
 
 /** The committed records of one session, in order, with bodies; [] when the session is unknown. */
@@ -92,7 +92,7 @@ export async function latestCheckpointNote(db: Db): Promise<string | null> {
 export async function readPrunedBefore(db: Db): Promise<number> {
   const rp = await db.get(K.RETENTION_KEY);
   if (!rp) return 0;
-  const e = await new EntryReader(db).get(K.parseHex(rp.toString(), 16) ?? -1);
+  const e = await withReader(db, {}, (r) => r.get(K.parseHex(rp.toString(), 16) ?? -1));
   const p = e ? decodeRecord(e.record).meta.prunedBefore : undefined;
   return typeof p === 'number' ? p : 0;
 }

@@ -160,12 +160,21 @@ export function rangeHashFromTiles(source: TileSource): RangeHash {
     }
     return h;
   }
+  // Ragged right-edge ranges recur in every proof against the same tree size: memoized too.
+  const ragged = new Map<string, Buffer>();
   async function mth(a: number, b: number): Promise<Buffer> {
     const n = b - a;
     if (n <= 0) return EMPTY_ROOT;
     if (isPow2(n) && a % n === 0) return perfect(Math.round(Math.log2(n)), a / n);
-    const k = splitPoint(n);
-    return nodeHash(await mth(a, a + k), await mth(a + k, b));
+    const key = `${a}/${b}`;
+    let h = ragged.get(key);
+    if (!h) {
+      const k = splitPoint(n);
+      h = nodeHash(await mth(a, a + k), await mth(a + k, b));
+      if (ragged.size > 100_000) ragged.clear();
+      ragged.set(key, h);
+    }
+    return h;
   }
   return mth;
 }

@@ -10,7 +10,7 @@ import { RECORD_KINDS, RECORD_VERSION, canonicalBytes, decodeRecord, recordUsers
 import type { AuditRecord } from './types.js';
 import { leafHash } from './merkle.js';
 import { decodeBlock, type Entry } from './value.js';
-import { EntryReader, lastEntry } from './blocks.js';
+import { lastEntry, withReader } from './blocks.js';
 import { TreeFrontier, TILE_WIDTH, packTile, rowCount, unpackTile, type TileWrite } from './tree.js';
 import { NoteError, openCheckpoint, type Verifier } from './note.js';
 import { MultisetDigest } from './multiset.js';
@@ -200,7 +200,7 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
     retentionPtr = K.parseHex(rp.toString(), 16);
     let rr: AuditRecord | null = null;
     try {
-      const rv = retentionPtr === null ? null : await new EntryReader(db, { snapshot }).get(retentionPtr);
+      const rv = retentionPtr === null ? null : await withReader(db, { snapshot }, (r) => r.get(retentionPtr!));
       rr = rv ? decodeRecord(rv.record) : null;
     } catch {
       rr = null;
