@@ -1,0 +1,172 @@
+// Proxy benchmark (issue 2): `node --import tsx bench/proxy.ts [--quick] [--no-mitmproxy] [--only s1,s3,...]`
+// (normally through `npm run bench`, which builds first). On loopback, side by side in one run:
+//   direct     client → mock upstream
+//   wiretrail  client → wiretrail (built, own process, shipped default policy: intercept, mask, record) → mock
+//   mitmproxy  client → mitmdump (Debian's, recording to a flow file, streaming on) → mock   [if installed]
+// The mock upstream (HTTPS, own test CA, OpenAI chat completions JSON + SSE) runs in its own process.
+// Prints a markdown table with PASS/MISS per target and writes it to bench/results/latest.md.
+import { mkdirSync, writeFileSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { loadavg, cpus, totalmem } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { benchLeafIssuance, formatLeafBench } from './leaf.js';
+import { directTarget, jsonRequest, proxiedTarget, streamRequest, chatBody, type Target } from './lib/client.js';
+import { ROOT, startMitmdump, startMock, startWiretrail, type Child, type ProxyChild } from './lib/processes.js';
+import { markdownTable, type BenchResults } from './lib/report.js';
+import { s1Sequential, s2Throughput, s3StreamLatency, s4ConcurrentStreams, s5FreshConnections } from './lib/scenarios.js';
+import { mb } from './lib/stats.js';
+
+const USAGE = 'usage: node --import tsx bench/proxy.ts [--quick] [--no-mitmproxy] [--only s1,s2,s3,s4,s5,s6] [--out FILE] [--cpu-prof DIR]';
+const argv = process.argv.slice(2);
+const flag = (f: string) => argv.includes(f);
+const value = (f: string) => {
+  const i = argv.indexOf(f);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+for (let i = 0; i < argv.length; i++) {
+  const a = argv[i]!;
+  if (a === '--only' || a === '--out' || a === '--cpu-prof') i++;
+  else if (a !== '--quick' && a !== '--no-mitmproxy') {
+    process.stderr.write(`${a === '--help' ? '' : `unknown argument ${a}\n`}${USAGE}\n`);
+    process.exit(a === '--help' ? 0 : 2);
+  }
+}
+const quick = flag('--quick');
+const only = new Set((value('--only') ?? 's1,s2,s3,s4,s5,s6').split(',').map((s) => s.trim()));
+const outFile = value('--out') ?? join(ROOT, 'bench/results', quick ? 'latest-quick.md' : 'latest.md');
+
+// Sized so the full run of every scenario stays near 5 minutes on 2 cores with mitmproxy present.
+const P = quick
+  ? { s1Requests: 300, s1Rounds: 3, s2Seconds: 2, s2Rounds: 1, s3Streams: 2, s4Rounds: 1, s5Requests: 60, s5Rounds: 2, s6Hosts: 1000 }
+  : { s1Requests: 1500, s1Rounds: 5, s2Seconds: 4, s2Rounds: 3, s3Streams: 6, s4Rounds: 2, s5Requests: 300, s5Rounds: 5, s6Hosts: 1000 };
+const params: BenchResults['params'] = {
+  s1Requests: P.s1Requests,
+  s2Concurrency: 32,
+  s2Seconds: P.s2Seconds * P.s2Rounds,
+  s3Streams: P.s3Streams,
+  s3Chunks: 200,
+  s3IntervalMs: 10,
+  s4Streams: 64,
+  s4Chunks: 200,
+  s4IntervalMs: 10,
+  s4Rounds: P.s4Rounds,
+  s5Requests: P.s5Requests,
+  s6Hosts: P.s6Hosts,
+};
+
+const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
+const children: Child[] = [];
+const stopAll = async () => {
+  for (const c of children.reverse()) await c.stop().catch(() => undefined);
+  children.length = 0;
+};
+process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
+
+function dirBytes(dir: string): number {
+  let n = 0;
+  try {
+    for (const e of readdirSync(dir)) {
+      const p = join(dir, e);
+      const st = statSync(p);
+      n += st.isDirectory() ? dirBytes(p) : st.size;
+    }
+  } catch {
+    /* gone */
+  }
+  return n;
+}
+
+function gitCommit(): string {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  } catch {
+    return '?';
+  }
+}
+
+const results: BenchResults = { targets: [], params };
+const notes: string[] = [];
+const load0 = loadavg();
+const started = Date.now();
+let wiretrail: ProxyChild | null = null;
+let mitm: ProxyChild | null = null;
+try {
+  log(`starting the mock upstream, wiretrail${flag('--no-mitmproxy') ? '' : ' and mitmdump'}${quick ? ' (quick run)' : ''}`);
+  const mock = await startMock();
+  children.push(mock);
+  // --cpu-prof DIR: V8 CPU profile of the wiretrail process (written when it exits), to see where time goes.
+  const prof = value('--cpu-prof');
+  wiretrail = await startWiretrail(mock, prof ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(prof)}`] } : {});
+  children.push(wiretrail);
+  const targets: Target[] = [directTarget(mock.port, mock.caPem), proxiedTarget('wiretrail', wiretrail.port, wiretrail.caPem, wiretrail.pid)];
+  if (!flag('--no-mitmproxy')) {
+    try {
+      mitm = await startMitmdump(mock);
+      if (mitm) {
+        children.push(mitm);
+        targets.push(proxiedTarget('mitmproxy', mitm.port, mitm.caPem, mitm.pid));
+      } else notes.push('mitmproxy: /usr/bin/mitmdump not installed (apt-get install mitmproxy), column left out.');
+    } catch (err) {
+      notes.push(`mitmproxy: could not start (${(err as Error).message.split('\n')[0]}), column left out.`);
+    }
+  }
+  results.targets = targets.map((t) => t.name);
+
+  // Sanity: every path answers JSON and delivers every stamped chunk intact.
+  for (const t of targets) {
+    const d = t.dispatcher(1);
+    await jsonRequest(d, chatBody({}));
+    await streamRequest(d, 10, 1);
+    await d.close();
+  }
+  log(`all paths answer: ${results.targets.join(', ')}`);
+
+  if (only.has('s1')) {
+    log('s1 sequential JSON requests');
+    results.s1 = await s1Sequential(targets, { requests: P.s1Requests, rounds: P.s1Rounds, warmup: 50 });
+  }
+  if (only.has('s2')) {
+    log('s2 requests/s at concurrency 32');
+    results.s2 = await s2Throughput(targets, { concurrency: 32, seconds: P.s2Seconds, rounds: P.s2Rounds, warmupSeconds: 1 });
+  }
+  if (only.has('s3')) {
+    log('s3 per-chunk latency of a 200-chunk SSE stream');
+    results.s3 = await s3StreamLatency(targets, { streams: P.s3Streams, chunks: 200, intervalMs: params.s3IntervalMs });
+  }
+  if (only.has('s4')) {
+    log('s4 64 concurrent streams');
+    results.s4 = await s4ConcurrentStreams(targets, { streams: 64, chunks: 200, intervalMs: params.s4IntervalMs, rounds: P.s4Rounds });
+  }
+  if (only.has('s5')) {
+    log('s5 a new connection per request');
+    results.s5 = await s5FreshConnections(targets, { requests: P.s5Requests, rounds: P.s5Rounds, warmup: 10 });
+  }
+  if (wiretrail) notes.push(`wiretrail recorded the run into ${mb(dirBytes(join(wiretrail.dir, 'data')))} of LevelDB (data dir), as in production.`);
+  await stopAll();
+
+  if (only.has('s6')) {
+    log(`s6 leaf issuance for ${P.s6Hosts} new hosts`);
+    results.s6 = await benchLeafIssuance(P.s6Hosts);
+  }
+} catch (err) {
+  await stopAll();
+  process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+  process.exit(1);
+}
+
+const load1 = loadavg();
+const table = markdownTable(results);
+const cpu = cpus();
+const setup = [
+  `Run ${new Date(started).toISOString()} on commit ${gitCommit()}${quick ? ' (--quick)' : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+  `Machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? '?'}, ${mb(totalmem())} RAM, Node ${process.version}` +
+    `${mitm ? `, mitmproxy ${mitm.version}` : ''}; load average ${load0[0]!.toFixed(2)} at start, ${load1[0]!.toFixed(2)} at end (other work shares the machine).`,
+  'Processes: bench client (undici; this process), mock upstream (own Node process), wiretrail (own process, `node bin/wiretrail.js start`), mitmdump (own process), all on 127.0.0.1, sharing the cores.',
+  ...notes,
+];
+const md = `${table}\n\n${setup.map((s) => `- ${s}`).join('\n')}\n`;
+console.log(`\n## Proxy benchmark\n\n${md}`);
+if (results.s6) console.log(`\n${formatLeafBench(results.s6)}\n`);
+mkdirSync(join(outFile, '..'), { recursive: true });
+writeFileSync(outFile, `# wiretrail proxy benchmark\n\n${md}${results.s6 ? `\n\`\`\`\n${formatLeafBench(results.s6)}\n\`\`\`\n` : ''}`);
+log(`written to ${outFile}`);
