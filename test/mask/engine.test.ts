@@ -36,3 +36,13 @@ t.test('streamed output equals whole-text output for every split', async (t) => 
   t.equal(got, want, 'one character at a time');
   t.notMatch(want, /FAKEt3|IOSFODNN/);
 });
+
+t.test('flush releases everything and leaves nothing held', async (t) => {
+  const m = createMaskEngine().session().stream();
+  t.equal(m.push('token: "abc'), '');
+  t.ok(m.held > 0, 'a candidate is held');
+  t.equal(m.flush(), 'token: "abc');
+  t.equal(m.held, 0);
+  t.equal(m.push(' and more'), ' and more', 'the channel can go on after an end signal');
+  t.equal(m.flush(), '');
+});
