@@ -141,25 +141,35 @@ export function rangeHashFromTiles(source: TileSource): RangeHash {
     }
     return t;
   }
-  // Perfect subtree hashes are memoized: neighbouring proofs share most of their path.
+  // Perfect subtree hashes are memoized: neighbouring proofs share most of their path. Within a
+  // tile the hashing is synchronous (one await per tile, not one per node).
   const memo = new Map<string, Buffer>();
-  async function perfect(height: number, index: number): Promise<Buffer> {
-    const k = Math.floor(height / TILE_HEIGHT);
-    if (height === k * TILE_HEIGHT) {
-      const t = await tile(k, Math.floor(index / TILE_WIDTH));
-      const h = t[index % TILE_WIDTH];
-      if (!h) throw new Error(`tree tile ${k}/${Math.floor(index / TILE_WIDTH)} is shorter than expected`);
+  function inTile(t: Buffer[], level: number, tileIndex: number, j: number, off: number): Buffer {
+    if (j === 0) {
+      const h = t[off];
+      if (!h) throw new Error(`tree tile ${level}/${tileIndex} is shorter than expected`);
       return h;
     }
-    const key = `${height}/${index}`;
+    const w = 2 ** j;
+    const key = `${level * TILE_HEIGHT + j}/${(tileIndex * TILE_WIDTH + off) / w}`;
     let h = memo.get(key);
     if (!h) {
-      h = nodeHash(await perfect(height - 1, 2 * index), await perfect(height - 1, 2 * index + 1));
+      h = nodeHash(inTile(t, level, tileIndex, j - 1, off), inTile(t, level, tileIndex, j - 1, off + w / 2));
       if (memo.size > 200_000) memo.clear();
       memo.set(key, h);
     }
     return h;
   }
+  async function perfect(height: number, index: number): Promise<Buffer> {
+    const k = Math.floor(height / TILE_HEIGHT);
+    const j = height - k * TILE_HEIGHT;
+    const first = index * 2 ** j;
+    const tileIndex = Math.floor(first / TILE_WIDTH);
+    const cached = j > 0 ? memo.get(`${height}/${index}`) : undefined;
+    if (cached) return cached;
+    return inTile(await tile(k, tileIndex), k, tileIndex, j, first % TILE_WIDTH);
+  }
+
   // Ragged right-edge ranges recur in every proof against the same tree size: memoized too.
   const ragged = new Map<string, Buffer>();
   async function mth(a: number, b: number): Promise<Buffer> {
