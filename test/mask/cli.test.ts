@@ -108,3 +108,19 @@ t.test('help, rule list and usage errors', async (t) => {
   t.equal(missing.code, 1);
   t.equal(missing.stderr.split('\n').filter(Boolean).length, 1, 'one line on stderr');
 });
+
+t.test('a reader that goes away (| head) ends the filter with exit 0', async (t) => {
+  const child = spawn(process.execPath, [...entry, 'mask', '--stream'], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+  const line = `password=hunter2abc ${KEY}\n`;
+  const pump = setInterval(() => {
+    if (!child.stdin.destroyed) child.stdin.write(line.repeat(200));
+  }, 5);
+  child.stdin.on('error', () => {});
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  clearInterval(pump);
+  t.equal(code, 0);
+  t.equal(stderr, '');
+});

@@ -31,11 +31,23 @@ async function policyOptions(file: string): Promise<MaskOptions> {
   return { placeholder: m.placeholder, customRules: m.rules, allow: m.allow };
 }
 
+// a closed stdout (| head) ends the filter quietly, exit 0
+let closed = false;
+
+/** Writes with back-pressure; resolves at once when stdout has gone away. */
 function write(chunk: string): Promise<void> {
-  if (!chunk) return Promise.resolve();
+  if (!chunk || closed) return Promise.resolve();
   return new Promise((resolve) => {
-    if (process.stdout.write(chunk)) resolve();
-    else process.stdout.once('drain', resolve);
+    if (process.stdout.write(chunk)) return resolve();
+    const done = () => {
+      process.stdout.off('drain', done);
+      process.stdout.off('close', done);
+      process.stdout.off('error', done);
+      resolve();
+    };
+    process.stdout.on('drain', done);
+    process.stdout.on('close', done);
+    process.stdout.on('error', done);
   });
 }
 
@@ -78,11 +90,10 @@ export const command: Command = {
       throw err;
     }
     const session = engine.session();
-    // a closed stdout (| head) ends the filter quietly
-    let closed = false;
+    let failure: Error | null = null;
     process.stdout.on('error', (err: NodeJS.ErrnoException) => {
-      if (err.code === 'EPIPE') closed = true;
-      else throw new CliError(`stdout: ${err.message}`);
+      closed = true;
+      if (err.code !== 'EPIPE') failure = new CliError(`stdout: ${err.message}`);
     });
     const decoder = new StringDecoder('utf8');
     const counts = new Map<string, number>();
@@ -97,12 +108,16 @@ export const command: Command = {
       count(masker.findings);
     } else {
       let text = '';
-      for await (const chunk of process.stdin) text += decoder.write(chunk as Buffer);
+      for await (const chunk of process.stdin) {
+        if (closed) break;
+        text += decoder.write(chunk as Buffer);
+      }
       text += decoder.end();
       const r = session.maskText(text);
       count(r.findings);
       await write(r.text);
     }
+    if (failure) throw failure;
     if (values.summary) {
       const total = [...counts.values()].reduce((a, b) => a + b, 0);
       process.stderr.write(`wiretrail mask: ${total} secret(s) masked${total ? ': ' : ''}${[...counts].map(([r, n]) => `${r} ${n}`).join(', ')}\n`);
