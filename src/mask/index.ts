@@ -5,7 +5,7 @@ import { compileCustomRules } from './custom.js';
 import { CATALOG } from './rules/index.js';
 import type { AllowList } from './scanner.js';
 import { Session } from './session.js';
-import type { MaskEngine, MaskOptions, RuleInfo } from './types.js';
+import type { MaskEngine, MaskOptions } from './types.js';
 
 export type { CustomRule, Finding, MaskEngine, MaskOptions, MaskSession, RuleInfo, StreamMasker } from './types.js';
 export { CustomRuleError } from './custom.js';
@@ -35,4 +35,3 @@ export function createMaskEngine(opts: MaskOptions = {}): MaskEngine {
   return { session: () => new Session(parts) };
 }
 
-export type { RuleInfo as RuleEntry };
