@@ -1,4 +1,0 @@
-import t from 'tap';
-import { fixtureSuite } from './fixture-suite.js';
-
-await fixtureSuite(t, ['azure-openai-chat.sse'], { index: 0, of: 2 });

@@ -1,4 +1,0 @@
-import t from 'tap';
-import { fixtureSuite } from './fixture-suite.js';
-
-await fixtureSuite(t, ['github-copilot-chat.sse'], { index: 1, of: 2 });
