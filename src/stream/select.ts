@@ -27,8 +27,8 @@ export function apiFromPath(path: string): Api | null {
   let p = splitPath(path).pathname;
   if (p.length > 1 && p.endsWith('/')) p = p.slice(0, -1);
   if (/\/chat\/completions$/.test(p)) return 'openai-chat'; // OpenAI, Azure deployments and v1, Copilot, compat APIs
-  if (/^\/api\/chat$/.test(p)) return 'ollama-chat';
-  if (/^\/api\/generate$/.test(p)) return 'ollama-generate';
+  if (/(^|\/)api\/chat$/.test(p)) return 'ollama-chat'; // also behind a path prefix (Open WebUI's /ollama)
+  if (/(^|\/)api\/generate$/.test(p)) return 'ollama-generate';
   if (/:(stream)?[Gg]enerateContent$/.test(p)) return 'gemini';
   if (/\/anthropic\/models\/[^/]+:(stream)?[Rr]awPredict$/.test(p)) return 'anthropic-messages'; // Claude on Vertex AI
   if (/(^|\/)(v1\/)?messages$/.test(p) && !/\/threads\//.test(p)) return 'anthropic-messages'; // not Assistants thread messages

@@ -1,7 +1,7 @@
 // Adapter behaviour beyond the fixtures: selection, passthrough, broken streams, abort, end
 // signals without their usual companions, non-streamed JSON bodies.
 import t from 'tap';
-import { createResponseProcessor, SseParser, type ResponseProcessor } from '../../src/stream/index.js';
+import { apiFromPath, createResponseProcessor, SseParser, type ResponseProcessor } from '../../src/stream/index.js';
 import { ALL_SECRETS, engine, longestSecretRun, randomChunks } from './helpers.js';
 
 const KEY = ALL_SECRETS[0]!;
@@ -317,4 +317,31 @@ t.test('non-streamed JSON bodies of each provider', async (t) => {
   const ga = await feed(gArray, JSON.stringify(arr), 6);
   const gj = JSON.parse(ga.client);
   t.match(gj.map((x: any) => x.candidates[0].content.parts.map((p: any) => p.text).join('')).join(''), /^k \[MASKED:openai-api-key#1\] done$/, 'a streamed JSON array is masked across elements');
+});
+
+t.test('adapter hints from request paths (query ignored, host never consulted)', async (t) => {
+  const cases: Array<[string, string | null]> = [
+    ['/v1/chat/completions', 'openai-chat'],
+    ['/chat/completions', 'openai-chat'],
+    ['/openai/deployments/gpt-4o-prod/chat/completions?api-version=2024-10-21', 'openai-chat'],
+    ['/openai/v1/chat/completions', 'openai-chat'],
+    ['/v1beta/openai/chat/completions', 'openai-chat'],
+    ['/v1/responses', 'openai-responses'],
+    ['/responses', 'openai-responses'],
+    ['/v1/responses/resp_123?stream=true', 'openai-responses'],
+    ['/v1/responses/resp_123/input_items', null],
+    ['/v1/messages', 'anthropic-messages'],
+    ['/v1/messages?beta=true', 'anthropic-messages'],
+    ['/v1/threads/thread_1/messages', null],
+    ['/v1/projects/p/locations/l/publishers/anthropic/models/claude-sonnet-4-5:streamRawPredict', 'anthropic-messages'],
+    ['/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse', 'gemini'],
+    ['/v1beta/models/gemini-2.5-flash:generateContent', 'gemini'],
+    ['/api/chat', 'ollama-chat'],
+    ['/ollama/api/generate', 'ollama-generate'],
+    ['/v1/completions', 'openai-completions'],
+    ['/v1/engines/copilot-codex/completions', 'openai-completions'],
+    ['/v1/embeddings', null],
+    ['/', null],
+  ];
+  for (const [path, api] of cases) t.equal(apiFromPath(path), api, path);
 });
