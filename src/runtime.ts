@@ -111,6 +111,7 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
         `  export NODE_USE_ENV_PROXY=1`,
         `  eval "$(npx wiretrail env --proxy ${proxyUrl} --certs ${config.certsDir})"   # adds SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, GIT_SSL_CAINFO`,
         '',
+        ...ca.warnings.map((w) => `WARNING: ${w}`),
       ].join('\n') + '\n',
     );
   }
