@@ -111,7 +111,9 @@ export async function handleExchange(
     for (const h of cred.strip) delete headers[h.toLowerCase()];
     const defaultPort = target.scheme === 'https' ? 443 : 80;
     headers.host = target.port === defaultPort ? target.host : `${target.host}:${target.port}`;
-    if (upstreamBody !== rawBody) headers['content-length'] = String(upstreamBody.length);
+    // The body was read whole: always send it with an exact length (chunked bodies included).
+    if (upstreamBody.length > 0 || req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined)
+      headers['content-length'] = String(upstreamBody.length);
     delete headers['expect'];
 
     const requestMeta: JsonObject = {

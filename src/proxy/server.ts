@@ -33,7 +33,7 @@ function rawReply(socket: Duplex, status: number, reason: string, message: strin
   socket.end(head.join('\r\n') + '\r\n\r\n' + body);
 }
 
-const REASONS: Record<number, string> = { 400: 'Bad Request', 403: 'Forbidden', 407: 'Proxy Authentication Required', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
+const REASONS: Record<number, string> = { 400: 'Bad Request', 501: 'Not Implemented', 403: 'Forbidden', 407: 'Proxy Authentication Required', 502: 'Bad Gateway', 503: 'Service Unavailable', 504: 'Gateway Timeout' };
 
 /** Hints for TLS clients that reject our leaf: they do not trust the wiretrail CA yet. */
 function trustHint(err: NodeJS.ErrnoException): string | null {
@@ -127,6 +127,18 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       void append(ctx, 'error', { phase: 'inner-parse', reason: `malformed HTTP request inside TLS: ${err.code ?? err.message}` }).catch(() => undefined);
     }
     rawReply(socket, err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400, err.code === 'HPE_HEADER_OVERFLOW' ? 'Request Header Fields Too Large' : 'Bad Request', 'malformed request');
+  });
+
+  // WebSocket (e.g. a realtime API) inside an intercepted tunnel cannot be parsed or masked yet: refuse clearly
+  // rather than let it through unrecorded.
+  inner.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+    const ctx = contexts.get(req.socket) ?? contexts.get(socket);
+    const reason = `protocol upgrade to "${String(req.headers.upgrade ?? '').slice(0, 40)}" is not supported on intercepted hosts`;
+    if (ctx) {
+      ctx.error = 'upgrade-refused';
+      void append(ctx, 'deny', { reason, status: 501, path: ctx.mask.maskText(req.url ?? '').text, identity: identityMeta(ctx.identity) }).catch(() => undefined);
+    }
+    rawReply(socket, 501, 'Not Implemented', reason);
   });
 
   async function onInnerRequest(ctx: ConnContext, req: IncomingMessage, res: ServerResponse) {

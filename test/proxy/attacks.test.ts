@@ -189,3 +189,25 @@ t.test('enforce mode refuses unlisted hosts with 403 and a one-line reason', asy
   t.equal(ok.status, 200, 'tunnel entry allowed');
   ok.socket.destroy();
 });
+
+t.test('a WebSocket upgrade inside an intercepted tunnel is refused with 501 and recorded', async (t) => {
+  const { socket, status } = await connectTunnel(port, 'api.openai.com:443');
+  t.equal(status, 200);
+  const tlsSock = await tlsOver(socket, 'api.openai.com', h.caPem);
+  const text = await httpOver(tlsSock, 'GET /v1/realtime HTTP/1.1\r\nHost: api.openai.com\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+  t.match(text, /^HTTP\/1\.1 501/);
+  t.match(text, /not supported on intercepted hosts/);
+  await new Promise((r) => setTimeout(r, 200));
+  const denies = (await allRecords(h)).filter((x) => x.kind === 'deny' && x.meta.status === 501);
+  t.equal(denies.length, 1);
+});
+
+t.test('a chunked request body is forwarded with an exact Content-Length', async (t) => {
+  const before = trusted.seen.length;
+  const r = await curl(['--proxy', h.proxyUrl, '--cacert', h.caPath, '-H', 'Transfer-Encoding: chunked', '-H', 'content-type: application/json', '--data-binary', '{"messages":[{"role":"user","content":"chunked"}]}', 'https://api.openai.com/v1/chat/completions']);
+  t.equal(r.code, 0, r.stderr);
+  t.match(r.stdout, /echo: chunked/);
+  const seen = trusted.seen[before]!;
+  t.equal(seen.headers['content-length'], String(Buffer.byteLength(seen.body)));
+  t.equal(seen.headers['transfer-encoding'], undefined);
+});
