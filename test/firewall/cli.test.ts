@@ -17,7 +17,7 @@ t.test('as a separate process: output, a usage error, a failure', async (t) => {
   t.match(usage.stderr, /^wiretrail firewall: --proxy ADDR:PORT is required\nusage: /);
   const empty = mkdtempSync(join(tmpdir(), 'wt-fw-nopath-'));
   t.teardown(() => rmSync(empty, { recursive: true, force: true }));
-  const fail = await runCli(['firewall', '--proxy', '10.0.0.2:3128', '--format', 'nftables', '--check'], { ...process.env, PATH: empty });
+  const fail = await runCli(['firewall', '--proxy', '10.0.0.2:3128', '--format', 'nftables', '--check'], { env: { ...process.env, PATH: empty } });
   t.equal(fail.code, 1);
   t.equal(fail.stderr, 'wiretrail firewall: nft not found; install it (Debian: apt-get install nftables)\n');
 });
