@@ -1,45 +1,18 @@
-// What the proxy needs from the other stages, as structural interfaces (wired in cli/commands/start.ts).
+// What the proxy needs from the other stages, as small interfaces (wired in src/runtime.ts); data types come
+// from the stages' own index modules.
 import type { SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Recorder } from '../audit/types.js';
 import type { Authenticator, Identity } from '../identity/types.js';
 import type { Policy, HostSettings } from '../policy/index.js';
 import type { Upstream } from '../upstream/index.js';
+import type { ExchangeMeta, Finding, MaskSession, Output, ResponseMeta, ResponseProcessor } from '../stream/index.js';
 
-export interface Finding {
-  rule: string;
-  placeholder: string;
-}
+export type { Finding, MaskSession, ExchangeMeta, ResponseMeta, Output, ResponseProcessor };
 
-/** One numbering scope of the masker (a proxy session). */
-export interface MaskSession {
-  maskText(text: string): { text: string; findings: Finding[] };
-}
+/** The mask stage as the proxy uses it: one numbering scope (session) per connection. */
 export interface MaskEngineLike {
   session(): MaskSession;
-}
-
-export interface ExchangeMeta {
-  method: string;
-  host: string;
-  path: string;
-  requestHeaders: Record<string, string | string[] | undefined>;
-}
-export interface ResponseMeta {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-}
-export interface Output {
-  client: Buffer;
-  record: Buffer;
-}
-export interface ResponseProcessor {
-  readonly adapter: string;
-  readonly headers: Record<string, string | string[]>;
-  push(chunk: Buffer): Promise<Output>;
-  end(): Promise<Output>;
-  abort(): Output;
-  readonly findings: Finding[];
 }
 
 export interface StreamStage {
