@@ -177,12 +177,11 @@ export async function handleExchange(
     let chunks = 0;
     let upstreamBytes = 0;
     let clientBytes = 0;
-    const emit = async (out: Output, at: number, final: boolean) => {
-      if (out.record.length > 0 || final) {
-        if (out.record.length > 0) {
-          chunks++;
-          await record('chunk', { at, i: chunks, bytes: out.record.length }, out.record);
-        }
+    // Record first, then forward: a chunk that cannot be recorded never reaches the client.
+    const emit = async (out: Output, at: number) => {
+      if (out.record.length > 0) {
+        chunks++;
+        await record('chunk', { at, i: chunks, bytes: out.record.length }, out.record);
       }
       if (out.client.length > 0) {
         clientBytes += out.client.length;
@@ -193,11 +192,11 @@ export async function handleExchange(
       for await (const chunk of upRes as AsyncIterable<Buffer>) {
         const at = Date.now();
         upstreamBytes += chunk.length;
-        await emit(await processor.push(chunk), at, false);
+        await emit(await processor.push(chunk), at);
         if (res.destroyed) break;
       }
       if (res.destroyed) throw Object.assign(new Error('client disconnected mid-stream'), { clientGone: true });
-      await emit(await processor.end(), Date.now(), true);
+      await emit(await processor.end(), Date.now());
     } catch (err) {
       if (err instanceof StoreUnavailableError) throw err;
       // Upstream died (or the client left): keep what was held back, masked, in the record.
