@@ -12,17 +12,17 @@ import {
   type StoredRecord,
   type AuditRecord,
 } from './types.js';
-import { RECORD_KINDS, RECORD_VERSION, MAX_SESSION_ID, canonicalBytes, decodeRecord, encodeRecord, findNonCanonical, recordUsers, sha256Hex } from './record.js';
+import { RECORD_KINDS, RECORD_VERSION, MAX_SESSION_ID, decodeRecord, encodeRecord, findNonCanonical, recordUsers, sha256Hex, wellFormed } from './record.js';
 import * as K from './keys.js';
-import { leafHash } from './merkle.js';
-import { TreeFrontier, TILE_WIDTH, packTile, rowCount, unpackTile, rangeHashFromTiles } from './tree.js';
+import { leafHashHex } from './merkle.js';
+import { TreeFrontier, TILE_WIDTH, rowCount, unpackTile, validTile, rangeHashFromTiles } from './tree.js';
 import { checkpointBody, openCheckpoint, signNote, validKeyName, type Signer, type Verifier } from './note.js';
 import { loadOrCreateSigner, readPublicKeys, rotateSigningKey } from './signing-key.js';
 import { openDb, type Db } from './store.js';
-import { encodeEntry, stripBodies } from './value.js';
+import { BlockBuilder, stripBodies } from './value.js';
 import { entriesFrom, findBlock, lastEntry, withReader } from './blocks.js';
 import { CheckpointPublisher, type WitnessTarget } from './publish.js';
-import { mergeUsers, summaryOf, type SessionState } from './session-state.js';
+import { encodeSummary, mergeUsers, summaryOf, type SessionState } from './session-state.js';
 import { listSessions, readPrunedBefore, readSession, sessionSummary, type SessionFilter } from './read.js';
 import { readExternalCheckpoints, verifyStore, type VerifyReport } from './verify.js';
 import { exportBundle, type ExportFilter, type ExportStats } from './bundle.js';
@@ -244,7 +244,7 @@ export class AuditLog implements Recorder {
     }
 
     const ops: BatchOp[] = [];
-    const entries: Buffer[] = [];
+    const block = new BlockBuilder();
     const firstSeq = this.frontier.size;
     const done: { p: Pending; r: AppendResult }[] = [];
     const touched = new Set<SessionState>();
@@ -289,11 +289,10 @@ export class AuditLog implements Recorder {
         st = { session: p.session, firstSeq: seq, next: 0, lastHash: null, lastSeq: seq, firstTs: ts, lastTs: ts, users: [], ended: false, committed: null };
         this.sessions.set(p.session, st);
       }
-      const leaf = leafHash(bytes);
-      const hash = leaf.toString('hex');
-      this.frontier.append(leaf);
+      const hash = leafHashHex(bytes);
+      this.frontier.appendHex(hash);
       this.lastTs = ts;
-      entries.push(encodeEntry(isNew ? null : st.lastSeq, bytes, p.body));
+      block.add(isNew ? null : st.lastSeq, bytes, p.body);
       if (p.extra) ops.push(...p.extra(seq));
       st.next = sessionSeq + 1;
       st.lastHash = hash;
@@ -302,13 +301,13 @@ export class AuditLog implements Recorder {
       const users = recordUsers(meta);
       if (users.length) st.users = mergeUsers(st.users, users);
       if (p.end) st.ended = true;
-      if (isNew) fresh.set(st, canonicalBytes(summaryOf(st)));
+      if (isNew) fresh.set(st, encodeSummary(summaryOf(st)));
       touched.add(st);
       this.touchedSinceCp.add(st);
       done.push({ p, r: { seq, hash } });
     }
 
-    if (entries.length) ops.push({ type: 'put', key: K.recordKey(firstSeq), value: entries.length === 1 ? entries[0]! : Buffer.concat(entries) });
+    if (block.length) ops.push({ type: 'put', key: K.recordKey(firstSeq), value: block.finish() });
     const size = this.frontier.size;
     const now = Date.now();
     const cpSize = this.cp?.size ?? 0;
@@ -323,13 +322,13 @@ export class AuditLog implements Recorder {
     }
     for (const st of touched) {
       if (st.ended) {
-        summaries.set(st, canonicalBytes(summaryOf(st)));
+        summaries.set(st, encodeSummary(summaryOf(st)));
         if (!fresh.has(st)) ops.push({ type: 'del', key: K.openKey(st.firstSeq) });
       }
     }
-    if (withCp) for (const st of this.touchedSinceCp) if (!st.ended) summaries.set(st, canonicalBytes(summaryOf(st)));
+    if (withCp) for (const st of this.touchedSinceCp) if (!st.ended) summaries.set(st, encodeSummary(summaryOf(st)));
     for (const [st, v] of summaries) ops.push({ type: 'put', key: K.summaryKey(st.firstSeq), value: v });
-    for (const t of this.frontier.takeWrites()) ops.push({ type: 'put', key: K.tileKey(t.level, t.index), value: packTile(t.hashes) });
+    for (const t of this.frontier.takeWrites()) ops.push({ type: 'put', key: K.tileKey(t.level, t.index), value: t.data });
 
     let cp: AuditLog['cp'] = null;
     if (withCp) {
@@ -424,16 +423,15 @@ export class AuditLog implements Recorder {
     const last = await lastEntry(this.db);
     const size = last ? last.seq + 1 : 0;
     this.lastTs = last ? decodeRecord(last.record).ts : 0;
-    const rows: Buffer[][] = [];
+    const rows: Buffer[] = [];
     for (let k = 0; rowCount(size, k) > 0; k++) {
       const count = rowCount(size, k);
       const partial = count % TILE_WIDTH;
-      rows[k] = [];
+      rows[k] = Buffer.alloc(0);
       if (!partial) continue;
       const v = await this.db.get(K.tileKey(k, Math.floor(count / TILE_WIDTH)));
-      const hashes = v ? unpackTile(v) : null;
-      if (!hashes || hashes.length < partial) throw new Error(`audit store is inconsistent: tree tile ${k} does not match ${size} records; run wiretrail verify`);
-      rows[k] = hashes.slice(0, partial).map((h) => Buffer.from(h));
+      if (!v || !validTile(v) || v.length < partial * 32) throw new Error(`audit store is inconsistent: tree tile ${k} does not match ${size} records; run wiretrail verify`);
+      rows[k] = v.subarray(0, partial * 32);
     }
     this.frontier = TreeFrontier.restore(size, rows);
 
@@ -468,7 +466,7 @@ export class AuditLog implements Recorder {
         if (!st || r.seq <= st.lastSeq) continue;
         if (r.sessionSeq !== st.next) throw new Error(`audit store is inconsistent at seq ${r.seq}; run wiretrail verify`);
         st.next = r.sessionSeq + 1;
-        st.lastHash = leafHash(record).toString('hex');
+        st.lastHash = leafHashHex(record);
         st.lastSeq = r.seq;
         st.lastTs = r.ts;
         const users = recordUsers(r.meta);
@@ -647,6 +645,7 @@ function validateInput(input: AppendInput): string | null {
   if (typeof input.session !== 'string' || !input.session || input.session.length > MAX_SESSION_ID) {
     return `session must be a non-empty string of at most ${MAX_SESSION_ID} characters`;
   }
+  if (!wellFormed(input.session)) return 'session contains a lone UTF-16 surrogate';
   if (!RECORD_KINDS.has(input.kind)) return `unknown record kind "${String(input.kind)}"`;
   if (input.meta === null || typeof input.meta !== 'object' || Array.isArray(input.meta)) return 'meta must be an object';
   const bad = findNonCanonical(input.meta);

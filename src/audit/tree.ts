@@ -3,31 +3,38 @@
 // level k yields one hash at level k+1. Storing only these rows (~32 bytes per record) is enough to
 // compute any subtree hash with at most 255 hash operations per tile touched, so inclusion and
 // consistency proofs for any past tree size are cheap, and the writer keeps just the partial rows.
-import { nodeHash, splitPoint, EMPTY_ROOT, isPow2, type RangeHash } from './merkle.js';
+import { nodeHash, nodeHashInto, splitPoint, isPow2, EMPTY_ROOT, type RangeHash } from './merkle.js';
 
 export const TILE_HEIGHT = 8;
 export const TILE_WIDTH = 256;
 const HASH = 32;
+const ROW_BYTES = TILE_WIDTH * HASH;
 
-/** MTH over a list of subtree hashes of equal height (a perfect or RFC-9162-shaped range). */
-export function mthOfHashes(list: Buffer[], from = 0, to = list.length): Buffer {
-  const n = to - from;
-  if (n === 0) return EMPTY_ROOT;
-  if (n === 1) return list[from]!;
-  const k = splitPoint(n);
-  return nodeHash(mthOfHashes(list, from, from + k), mthOfHashes(list, from + k, to));
-}
+// Each tile level keeps its partial row together with the perfect subtrees inside it, in one buffer
+// laid out like a heap: height 0 (the row's hashes, which is also the stored tile) at slots 0..255,
+// height j at slots BASE[j].., the row's root at slot 510. The two children of a node are adjacent,
+// so a node hash reads one 64-byte run. Appending costs one node hash on average (a binary
+// counter), the hashes of a full row are done when it fills, and root() only combines at most
+// 8 stored nodes per level: no allocation per record.
+const BASE = [0, 256, 384, 448, 480, 496, 504, 508, 510];
+const LEVEL_BYTES = (2 * TILE_WIDTH - 1) * HASH;
+const slot = (height: number, index: number) => (BASE[height]! + index) * HASH;
 
 export function packTile(hashes: Buffer[]): Buffer {
   return Buffer.concat(hashes, hashes.length * HASH);
 }
 
 export function unpackTile(buf: Uint8Array): Buffer[] | null {
-  if (buf.byteLength % HASH !== 0 || buf.byteLength === 0 || buf.byteLength > TILE_WIDTH * HASH) return null;
+  if (!validTile(buf)) return null;
   const b = Buffer.from(buf.buffer, buf.byteOffset, buf.byteLength);
   const out: Buffer[] = [];
   for (let i = 0; i < b.length; i += HASH) out.push(b.subarray(i, i + HASH));
   return out;
+}
+
+/** A stored tile value is 1..256 packed hashes. */
+export function validTile(buf: Uint8Array): boolean {
+  return buf.byteLength % HASH === 0 && buf.byteLength !== 0 && buf.byteLength <= ROW_BYTES;
 }
 
 /** Number of hashes tile level k has in a tree of `size` leaves. */
@@ -38,41 +45,76 @@ export function rowCount(size: number, level: number): number {
 export interface TileWrite {
   level: number;
   index: number;
-  hashes: Buffer[];
+  /** The tile's hashes, packed (32 bytes each). */
+  data: Buffer;
 }
 
 /** The right edge of the tree: one partial row per tile level. Used by the writer and by verify. */
 export class TreeFrontier {
   size = 0;
-  /** rows[k]: the hashes of the current (partial) tile at level k. */
-  readonly rows: Buffer[][] = [];
-  private dirtyLevels = new Set<number>();
+  private readonly levels: Buffer[] = [];
+  private readonly counts: number[] = [];
+  private dirty = 0; // bit k: row k changed since takeWrites()
   private completed: TileWrite[] = [];
 
-  /** Restores the frontier from stored partial rows (one per level, from rowCount). */
-  static restore(size: number, rows: Buffer[][]): TreeFrontier {
+  /** Restores the frontier from stored partial rows (packed hashes, one per level, from rowCount). */
+  static restore(size: number, rows: Buffer[]): TreeFrontier {
     const f = new TreeFrontier();
     f.size = size;
-    rows.forEach((r, k) => (f.rows[k] = r));
+    rows.forEach((r, k) => {
+      const n = Math.floor(Math.min(r.length, ROW_BYTES) / HASH);
+      r.copy(f.level(k), 0, 0, n * HASH);
+      for (let i = 1; i <= n; i++) f.combine(k, i);
+      f.counts[k] = n;
+    });
     return f;
   }
 
-  /** Appends a leaf hash; full tiles are reported to `onFull` (verify) and queued for takeWrites(). */
-  append(leaf: Buffer, onFull?: (t: TileWrite) => void): void {
-    let h = leaf;
-    let k = 0;
-    for (;;) {
-      const row = (this.rows[k] ??= []);
-      row.push(h);
-      this.dirtyLevels.add(k);
-      if (row.length < TILE_WIDTH) break;
-      const index = Math.floor((rowCount(this.size + 1, k) - 1) / TILE_WIDTH);
-      const t = { level: k, index, hashes: row };
+  private level(k: number): Buffer {
+    let b = this.levels[k];
+    if (!b) {
+      b = this.levels[k] = Buffer.alloc(LEVEL_BYTES);
+      this.counts[k] = 0;
+    }
+    return b;
+  }
+
+  /** After the n-th hash of row k is in place: hash the subtrees it completes. */
+  private combine(k: number, n: number): void {
+    const b = this.levels[k]!;
+    let i = n - 1;
+    for (let j = 1; i & 1; j++) {
+      nodeHashInto(b, slot(j - 1, i - 1), b, slot(j, i >> 1));
+      i >>= 1;
+    }
+  }
+
+  /** Appends a leaf hash (32 bytes); full tiles are reported to `onFull` (verify) and queued for takeWrites(). */
+  append(leaf: Uint8Array, onFull?: (t: TileWrite) => void): void {
+    this.level(0).set(leaf.subarray(0, HASH), this.counts[0]! * HASH);
+    this.advance(onFull);
+  }
+
+  /** Appends a leaf hash given as 64 hex digits. */
+  appendHex(leaf: string, onFull?: (t: TileWrite) => void): void {
+    this.level(0).write(leaf, this.counts[0]! * HASH, HASH, 'hex');
+    this.advance(onFull);
+  }
+
+  private advance(onFull?: (t: TileWrite) => void): void {
+    for (let k = 0; ; k++) {
+      const n = this.counts[k]! + 1;
+      this.counts[k] = n;
+      this.dirty |= 1 << k;
+      this.combine(k, n);
+      if (n < TILE_WIDTH) break;
+      const b = this.levels[k]!;
+      const t = { level: k, index: Math.floor((rowCount(this.size + 1, k) - 1) / TILE_WIDTH), data: Buffer.from(b.subarray(0, ROW_BYTES)) };
       if (onFull) onFull(t);
       else this.completed.push(t);
-      h = mthOfHashes(row);
-      this.rows[k] = [];
-      k++;
+      const up = this.level(k + 1);
+      b.copy(up, this.counts[k + 1]! * HASH, slot(TILE_HEIGHT, 0), slot(TILE_HEIGHT, 0) + HASH);
+      this.counts[k] = 0;
     }
     this.size++;
   }
@@ -80,21 +122,22 @@ export class TreeFrontier {
   /** Tiles to store since the last call: completed full tiles plus every changed partial row. */
   takeWrites(): TileWrite[] {
     const out = this.completed;
-    for (const k of this.dirtyLevels) {
-      const row = this.rows[k];
-      if (row && row.length) out.push({ level: k, index: Math.floor(rowCount(this.size, k) / TILE_WIDTH), hashes: row.slice() });
+    for (let k = 0; k < this.levels.length; k++) {
+      const n = this.counts[k]!;
+      if (this.dirty & (1 << k) && n) out.push({ level: k, index: Math.floor(rowCount(this.size, k) / TILE_WIDTH), data: Buffer.from(this.levels[k]!.subarray(0, n * HASH)) });
     }
     this.completed = [];
-    this.dirtyLevels.clear();
+    this.dirty = 0;
     return out;
   }
 
-  /** The current partial rows by level (verify compares them with the stored tiles). */
+  /** The current partial rows by level (verify compares them with the stored tiles); views, valid until the next append. */
   partialTiles(): TileWrite[] {
     const out: TileWrite[] = [];
-    this.rows.forEach((row, k) => {
-      if (row.length) out.push({ level: k, index: Math.floor(rowCount(this.size, k) / TILE_WIDTH), hashes: row });
-    });
+    for (let k = 0; k < this.levels.length; k++) {
+      const n = this.counts[k]!;
+      if (n) out.push({ level: k, index: Math.floor(rowCount(this.size, k) / TILE_WIDTH), data: this.levels[k]!.subarray(0, n * HASH) });
+    }
     return out;
   }
 
@@ -102,19 +145,20 @@ export class TreeFrontier {
   root(): Buffer {
     // Perfect subtrees from the left: highest level first, and within a row by the bits of its length.
     const parts: Buffer[] = [];
-    for (let k = this.rows.length - 1; k >= 0; k--) {
-      const row = this.rows[k] ?? [];
+    for (let k = this.levels.length - 1; k >= 0; k--) {
+      const b = this.levels[k]!;
+      const n = this.counts[k]!;
       let start = 0;
-      for (let bit = TILE_HEIGHT - 1; bit >= 0; bit--) {
-        const w = 2 ** bit;
-        if (row.length - start >= w) {
-          parts.push(mthOfHashes(row, start, start + w));
-          start += w;
+      for (let j = TILE_HEIGHT - 1; j >= 0; j--) {
+        if (n - start >= 1 << j) {
+          const at = slot(j, start >> j);
+          parts.push(b.subarray(at, at + HASH));
+          start += 1 << j;
         }
       }
     }
     if (parts.length === 0) return EMPTY_ROOT;
-    let acc = parts[parts.length - 1]!;
+    let acc: Buffer = Buffer.from(parts[parts.length - 1]!);
     for (let i = parts.length - 2; i >= 0; i--) acc = nodeHash(parts[i]!, acc);
     return acc;
   }

@@ -23,14 +23,55 @@ export interface Entry {
 export function encodeEntry(prev: number | null, record: Buffer, body: Uint8Array | undefined): Buffer {
   const blen = body?.byteLength ?? 0;
   const out = Buffer.allocUnsafe(ENTRY_HEADER + record.length + blen);
-  out[0] = VALUE_FORMAT;
-  out[1] = body ? FLAG_BODY : 0;
-  out.writeUIntBE(prev === null ? 0 : prev + 1, 2, 6);
-  out.writeUInt32BE(record.length, 8);
-  out.writeUInt32BE(blen, 12);
+  writeHeader(out, 0, prev, record.length, body);
   record.copy(out, ENTRY_HEADER);
   if (body) out.set(body, ENTRY_HEADER + record.length);
   return out;
+}
+
+function writeHeader(out: Buffer, off: number, prev: number | null, rlen: number, body: Uint8Array | undefined): void {
+  out[off] = VALUE_FORMAT;
+  out[off + 1] = body ? FLAG_BODY : 0;
+  out.writeUIntBE(prev === null ? 0 : prev + 1, off + 2, 6);
+  out.writeUInt32BE(rlen, off + 8);
+  out.writeUInt32BE(body?.byteLength ?? 0, off + 12);
+}
+
+/** Collects a group-commit batch's entries and lays them out as one block with a single allocation. */
+export class BlockBuilder {
+  private prevs: (number | null)[] = [];
+  private records: Buffer[] = [];
+  private bodies: (Uint8Array | undefined)[] = [];
+  private bytes = 0;
+
+  get length(): number {
+    return this.records.length;
+  }
+
+  add(prev: number | null, record: Buffer, body: Uint8Array | undefined): void {
+    this.prevs.push(prev);
+    this.records.push(record);
+    this.bodies.push(body);
+    this.bytes += ENTRY_HEADER + record.length + (body?.byteLength ?? 0);
+  }
+
+  finish(): Buffer {
+    const out = Buffer.allocUnsafe(this.bytes);
+    let off = 0;
+    for (let i = 0; i < this.records.length; i++) {
+      const record = this.records[i]!;
+      const body = this.bodies[i];
+      writeHeader(out, off, this.prevs[i]!, record.length, body);
+      off += ENTRY_HEADER;
+      record.copy(out, off);
+      off += record.length;
+      if (body) {
+        out.set(body, off);
+        off += body.byteLength;
+      }
+    }
+    return out;
+  }
 }
 
 /** Decodes a whole block; throws when it is not well-formed. */

@@ -6,15 +6,15 @@
 import { hash } from 'node:crypto';
 import type { Db } from './store.js';
 import * as K from './keys.js';
-import { RECORD_KINDS, RECORD_VERSION, canonicalBytes, decodeRecord, recordUsers } from './record.js';
+import { RECORD_KINDS, RECORD_VERSION, decodeRecord, recordUsers } from './record.js';
 import type { AuditRecord } from './types.js';
-import { leafHash } from './merkle.js';
+import { leafHashHex } from './merkle.js';
 import { decodeBlock, type Entry } from './value.js';
 import { lastEntry, withReader } from './blocks.js';
-import { TreeFrontier, TILE_WIDTH, packTile, rowCount, unpackTile, type TileWrite } from './tree.js';
+import { TreeFrontier, TILE_WIDTH, rowCount, validTile, type TileWrite } from './tree.js';
 import { NoteError, openCheckpoint, type Verifier } from './note.js';
 import { MultisetDigest } from './multiset.js';
-import { mergeUsers, summaryOf } from './session-state.js';
+import { encodeSummary, mergeUsers, summaryOf } from './session-state.js';
 import { LATEST_CHECKPOINT, readCheckpointFile } from './publish.js';
 import { join } from 'node:path';
 
@@ -236,17 +236,17 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
   let lastTs = 0;
   let lastCp: { size: number; root: Buffer } | null = null;
   let lastRetention: number | null = null;
-  let tile0: Buffer[] | null = null;
+  let tile0: Buffer | null = null;
   let tile0Index = -1;
 
   const checkTile = (t: TileWrite, exact: boolean) => async () => {
     const v = await db.get(K.tileKey(t.level, t.index), so);
-    const stored = v ? unpackTile(v) : null;
-    const want = packTile(t.hashes);
-    const ok = stored && (exact ? packTile(stored).equals(want) : packTile(stored.slice(0, t.hashes.length)).equals(want));
+    const stored = v && validTile(v) ? v : null;
+    const want = t.data;
+    const ok = stored && (exact ? stored.equals(want) : stored.length >= want.length && stored.subarray(0, want.length).equals(want));
     if (!ok) {
       const first = t.index * TILE_WIDTH * TILE_WIDTH ** t.level;
-      const more = stored && stored.length > t.hashes.length;
+      const more = stored && stored.length > want.length;
       if (more) fail('truncated', report.records, `the tree tile ${t.level}/${t.index} covers more records than the log holds`);
       fail('modified', first, `the stored tree tile ${t.level}/${t.index} (from seq ${first}) does not match the records`);
     }
@@ -312,8 +312,7 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
     for (let i = 0; i < entries!.length; i++) {
       const dv = entries![i]!;
       const bytes = dv.record;
-      const leaf = leafHash(bytes);
-      const h = leaf.toString('hex');
+      const h = leafHashHex(bytes);
       let r: AuditRecord;
       try {
         r = decodeRecord(bytes);
@@ -336,12 +335,12 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
       if (Math.floor(e / TILE_WIDTH) !== tile0Index) {
         tile0Index = Math.floor(e / TILE_WIDTH);
         const v = await db.get(K.tileKey(0, tile0Index), so);
-        tile0 = v ? unpackTile(v) : null;
+        tile0 = v && validTile(v) ? v : null;
         if (!tile0) fail('modified', e, `the tree tile for seq ${e} is missing or malformed`);
       }
-      const stored = tile0![e % TILE_WIDTH];
-      if (!stored) fail('modified', e, `the tree tile has no leaf for seq ${e}`);
-      if (!stored!.equals(leaf)) fail('modified', e, `record seq ${e} does not match the hash the tree holds for it`);
+      const leafOff = (e % TILE_WIDTH) * 32;
+      if (leafOff + 32 > tile0!.length) fail('modified', e, `the tree tile has no leaf for seq ${e}`);
+      if (tile0!.toString('hex', leafOff, leafOff + 32) !== h) fail('modified', e, `record seq ${e} does not match the hash the tree holds for it`);
 
       if (r.ts < lastTs) fail('reordered', e, `record seq ${e} is older than seq ${e - 1}`);
       if (r.v !== RECORD_VERSION || !RECORD_KINDS.has(r.kind) || !Number.isSafeInteger(r.ts)) fail('modified', e, `record seq ${e} has an unexpected version, kind or time`);
@@ -389,10 +388,10 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
 
       // Accept: tree, session state, expected index entries.
       const full: TileWrite[] = [];
-      frontier.append(leaf, (t) => full.push(t));
+      frontier.appendHex(h, (t) => full.push(t));
       for (const t of full) {
         if (t.level > 0) await checkTile(t, true)();
-        else if (tile0!.length !== TILE_WIDTH) fail('modified', e, `the tree tile ending at seq ${e} has the wrong length`);
+        else if (tile0!.length !== TILE_WIDTH * 32) fail('modified', e, `the tree tile ending at seq ${e} has the wrong length`);
       }
       st.next = r.sessionSeq + 1;
       st.lastHash = h;
@@ -486,7 +485,7 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
 
 function summaryEntry(st: SessionTrack, ended: boolean): string {
   const s = summaryOf({ ...st, ended });
-  return `${K.summaryKey(st.firstSeq)}=${canonicalBytes(s).toString('utf8')}`;
+  return `${K.summaryKey(st.firstSeq)}=${encodeSummary(s).toString('utf8')}`;
 }
 
 async function compareDigest(db: Db, snapshot: unknown, prefix: string, expected: MultisetDigest, what: string): Promise<void> {

@@ -44,6 +44,7 @@ t.test('append, read back a session with bodies, end it, reopen', async (t) => {
   await t.rejects(log.append({ session: 's3', kind: 'chunk', meta: { x: 1.5 } }), TypeError);
   await t.rejects(log.append({ session: '', kind: 'chunk', meta: {} }), TypeError);
   await t.rejects(log.append({ session: 's3', kind: 'bogus' as 'chunk', meta: {} }), TypeError);
+  await t.rejects(log.append({ session: 's\ud800', kind: 'chunk', meta: {} }), /lone UTF-16 surrogate/);
   await log.close();
   t.equal(log.writable, false);
   await t.rejects(log.append({ session: 's2', kind: 'chunk', meta: {} }), StoreUnavailableError);

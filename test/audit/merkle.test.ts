@@ -11,7 +11,7 @@ import {
   EMPTY_ROOT,
 } from '../../src/audit/merkle.js';
 import type { JsonObject } from '../../src/audit/types.js';
-import { TreeFrontier, rangeHashFromTiles, type TileWrite } from '../../src/audit/tree.js';
+import { TreeFrontier, rangeHashFromTiles, unpackTile, type TileWrite } from '../../src/audit/tree.js';
 
 const leaves = (n: number) => Array.from({ length: n }, (_, i) => leafHash(Buffer.from(`leaf ${i}`)));
 
@@ -20,7 +20,7 @@ function build(n: number) {
   const f = new TreeFrontier();
   const tiles = new Map<string, Buffer[]>();
   const ls = leaves(n);
-  const store = (w: TileWrite[]) => w.forEach((x) => tiles.set(`${x.level}/${x.index}`, x.hashes.slice()));
+  const store = (w: TileWrite[]) => w.forEach((x) => tiles.set(`${x.level}/${x.index}`, unpackTile(Buffer.from(x.data))!));
   ls.forEach((l, i) => {
     f.append(l);
     if (i % 37 === 0) store(f.takeWrites()); // batches of varying size
@@ -94,6 +94,11 @@ t.test('the fast record encoder is RFC 8785 (equals canonicalize) and values rou
       bodyHash: i === 1 ? null : 'cd'.repeat(32),
     };
     t.equal(encodeRecord(r).toString('utf8'), canonicalize(r), `record ${i}`);
+  }
+  const { encodeSummary } = await import('../../src/audit/session-state.js');
+  for (const users of [[], ['a@x.test', 'u1'], ['é"\\', '😀']]) {
+    const s = { session: users.length ? 'sé"ss\\ion' : 's', firstSeq: 7, lastSeq: 99, count: 12, firstTs: 1700000000000, lastTs: 1700000000999, ended: users.length > 0, lastHash: 'ab'.repeat(32), users };
+    t.equal(encodeSummary(s).toString('utf8'), canonicalize(s), `summary with ${users.length} users`);
   }
   const rec = Buffer.from('{"x":1}');
   const block = Buffer.concat([encodeEntry(41, rec, Buffer.from('body')), encodeEntry(null, rec, undefined), encodeEntry(7, rec, new Uint8Array(0))]);
