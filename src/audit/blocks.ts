@@ -7,7 +7,7 @@ type ReadOpts = { snapshot?: unknown };
 
 /** The block holding `seq` (the entry with the greatest first seq <= seq), decoded; null when none. */
 export async function findBlock(db: Db, seq: number, opts: ReadOpts = {}): Promise<Entry[] | null> {
-  const got = await db.iterator({ lte: K.recordKey(seq), gte: 'r/', reverse: true, limit: 1, ...opts } as object).all();
+  const got = await db.iterator({ lte: K.recordKey(seq), gte: K.RECORD_PREFIX, reverse: true, limit: 1, ...opts } as object).all();
   const hit = got[0] as [string, Buffer] | undefined;
   if (!hit) return null;
   const first = K.parseHex(hit[0].slice(2), 16);
@@ -32,7 +32,7 @@ export class EntryReader {
     const b = this.block;
     if (b && seq >= b[0]!.seq && seq < b[0]!.seq + b.length) return b[seq - b[0]!.seq]!;
     if (!Number.isSafeInteger(seq) || seq < 0) return null;
-    this.it ??= this.db.iterator({ gte: 'r/', lt: 'r0', reverse: true, ...this.opts } as object);
+    this.it ??= this.db.iterator({ gte: K.RECORD_PREFIX, lt: K.RECORD_END, reverse: true, ...this.opts } as object);
     this.it.seek(K.recordKey(seq));
     const hit = ((await this.it.nextv(1)) as [string, Buffer][])[0];
     if (!hit) return null;
@@ -81,7 +81,7 @@ export async function* entriesFrom(db: Db, from: number, opts: ReadOpts = {}): A
     for (const e of start) if (e.seq >= from) yield e;
     next = start[0]!.seq + start.length;
   }
-  for await (const [key, value] of db.iterator({ gte: K.recordKey(next), lt: 'r0', ...opts } as object) as AsyncIterable<[string, Buffer]>) {
+  for await (const [key, value] of db.iterator({ gte: K.recordKey(next), lt: K.RECORD_END, ...opts } as object) as AsyncIterable<[string, Buffer]>) {
     const first = K.parseHex(key.slice(2), 16);
     if (first === null) throw new Error(`audit store is inconsistent: bad record key ${key}; run wiretrail verify`);
     for (const e of decodeBlock(first, value)) if (e.seq >= from) yield e;

@@ -1,4 +1,4 @@
-// Records are stored in blocks: one LevelDB entry per group-commit batch, key r/<first seq>, value
+// Records are stored in blocks: one LevelDB entry per group-commit batch, key b/<first seq>, value
 // the batch's records back to back. One put per batch instead of one per record measured 1.7x more
 // appends per CPU-second (the per-operation cost of LevelDB batches dominated). Each entry:
 //   [0]      format (1)
@@ -7,7 +7,7 @@
 //   [8..12)  record length, 32-bit big-endian
 //   [12..16) body length, 32-bit big-endian (0 when absent)
 //   record bytes (canonical JSON), then body bytes
-// Entry i of block r/<F> holds seq F + i. Retention rewrites blocks without their bodies.
+// Entry i of block b/<F> holds seq F + i. Retention rewrites blocks without their bodies.
 
 export const VALUE_FORMAT = 1;
 export const ENTRY_HEADER = 16;

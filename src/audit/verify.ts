@@ -223,7 +223,7 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
   }
   pendingExt.sort((a, b) => a.size - b.size);
 
-  const records = new Cursor(db, { gte: 'r/', lt: 'r0' }, snapshot, 8);
+  const records = new Cursor(db, { gte: K.RECORD_PREFIX, lt: K.RECORD_END }, snapshot, 8);
   const cps = new Cursor(db, { gte: 'c/', lt: 'c0' }, snapshot);
   cursors.push(records, cps);
 
@@ -461,7 +461,7 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
   if (retentionPtr !== lastRetention) fail('modified', lastRetention, 'the retention marker does not point at the latest retention record');
 
   // Nothing else may live in the store.
-  const known = ['c/', 'i/', 'm/', 'o/', 'r/', 's/', 't/'];
+  const known = [K.RECORD_PREFIX, 'c/', 'i/', 'm/', 'o/', 's/', 't/'];
   let from = '';
   for (const p of known) {
     const stray = await db.keys({ gte: from, lt: p, limit: 1, snapshot } as object).all();

@@ -1,13 +1,13 @@
 // Tamper helpers for tests: edit records inside the store's blocks the way an attacker with disk access could.
 import type { Level } from 'level';
 import { decodeBlock, encodeEntry, type Entry } from '../../src/audit/value.js';
+import { RECORD_END, RECORD_PREFIX, recordKey } from '../../src/audit/keys.js';
 
 type Db = Level<string, Buffer>;
-const key = (n: number) => `r/${n.toString(16).padStart(16, '0')}`;
 
 /** The block holding seq: its key, first seq and entries. */
 export async function blockOf(db: Db, seq: number): Promise<{ key: string; first: number; entries: Entry[] }> {
-  const [hit] = await db.iterator({ lte: key(seq), gte: 'r/', reverse: true, limit: 1 }).all();
+  const [hit] = await db.iterator({ lte: recordKey(seq), gte: RECORD_PREFIX, reverse: true, limit: 1 }).all();
   if (!hit) throw new Error(`no block for ${seq}`);
   const first = parseInt(hit[0].slice(2), 16);
   return { key: hit[0], first, entries: decodeBlock(first, hit[1]) };
@@ -35,5 +35,5 @@ export async function editEntry(db: Db, seq: number, fn: (e: Entry) => Entry | n
 export async function truncateFrom(db: Db, seq: number): Promise<void> {
   const b = await blockOf(db, seq);
   await writeBlock(db, b.key, b.entries.slice(0, seq - b.first));
-  await db.clear({ gt: b.key, lt: 'r0' });
+  await db.clear({ gt: b.key, lt: RECORD_END });
 }
