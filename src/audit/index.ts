@@ -8,7 +8,7 @@ export { verifyStore, readExternalCheckpoints, type VerifyReport, type VerifyPro
 export { exportBundle, verifyBundleFile, type ExportFilter, type ExportStats, type BundleReport } from './bundle.js';
 export { openLocalReader, remoteReader, loadTrustedKeys, ReaderError, type AuditReader } from './reader.js';
 export { readPublicKeys, rotateSigningKey, SIGNING_KEY_FILE, PUBLIC_KEYS_FILE } from './signing-key.js';
-export { parseVerifier, type Verifier } from './note.js';
+export { parseVerifier, parseSigner, type Verifier } from './note.js';
 export { parseTimeArg } from './time-arg.js';
 import { AuditLog, type AuditOptions } from './log.js';
 

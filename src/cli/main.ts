@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   export: () => import('./commands/export.js'),
   'verify-bundle': () => import('./commands/verify-bundle.js'),
   sessions: () => import('./commands/sessions.js'),
+  'log-key': () => import('./commands/log-key.js'),
   mask: () => import('./commands/mask.js'),
   login: () => import('./commands/login.js'),
   tokens: () => import('./commands/tokens.js'),
