@@ -15,8 +15,9 @@ import { ROOT, startMitmdump, startMock, startWiretrail, type Child, type ProxyC
 import { markdownTable, type BenchResults } from './lib/report.js';
 import { s1Sequential, s2Throughput, s3StreamLatency, s4ConcurrentStreams, s5FreshConnections } from './lib/scenarios.js';
 import { mb } from './lib/stats.js';
+import { cpuSeconds, machineBusySeconds } from './lib/proc.js';
 
-const USAGE = 'usage: node --import tsx bench/proxy.ts [--quick] [--no-mitmproxy] [--only s1,s2,s3,s4,s5,s6] [--out FILE] [--cpu-prof DIR]';
+const USAGE = 'usage: node --import tsx bench/proxy.ts [--quick] [--no-mitmproxy] [--only s1,s2,s3,s4,s5,s6] [--out FILE] [--cpu-prof DIR] [--wiretrail-bin FILE] [--variant NAME=BIN]...';
 const argv = process.argv.slice(2);
 const flag = (f: string) => argv.includes(f);
 const value = (f: string) => {
@@ -25,13 +26,24 @@ const value = (f: string) => {
 };
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i]!;
-  if (a === '--only' || a === '--out' || a === '--cpu-prof') i++;
+  if (a === '--only' || a === '--out' || a === '--cpu-prof' || a === '--wiretrail-bin' || a === '--variant') i++;
   else if (a !== '--quick' && a !== '--no-mitmproxy') {
     process.stderr.write(`${a === '--help' ? '' : `unknown argument ${a}\n`}${USAGE}\n`);
     process.exit(a === '--help' ? 0 : 2);
   }
 }
+const values = (f: string) => argv.flatMap((a, i) => (a === f && argv[i + 1] !== undefined ? [argv[i + 1]!] : []));
 const quick = flag('--quick');
+// --variant NAME=BIN: another wiretrail build as one more column, measured in the same interleaved rounds
+// (an A/B of a local change under the same machine load).
+const variants = values('--variant').map((v) => {
+  const eq = v.indexOf('=');
+  if (eq <= 0) {
+    process.stderr.write(`--variant wants NAME=BIN, got "${v}"\n${USAGE}\n`);
+    process.exit(2);
+  }
+  return { name: `wiretrail-${v.slice(0, eq)}`, bin: resolve(v.slice(eq + 1)) };
+});
 const only = new Set((value('--only') ?? 's1,s2,s3,s4,s5,s6').split(',').map((s) => s.trim()));
 const outFile = value('--out') ?? join(ROOT, 'bench/results', quick ? 'latest-quick.md' : 'latest.md');
 
@@ -48,16 +60,23 @@ const params: BenchResults['params'] = {
   s3IntervalMs: 10,
   s4Streams: 64,
   s4Chunks: 200,
-  s4IntervalMs: 10,
+  // 20 ms = 50 chunks/s per stream, a fast model's pace; 64 streams offer 3,200 chunks/s.
+  s4IntervalMs: 20,
   s4Rounds: P.s4Rounds,
+  s4MaxIntervalMs: 1,
   s5Requests: P.s5Requests,
   s6Hosts: P.s6Hosts,
 };
 
 const log = (s: string) => process.stderr.write(`[bench] ${s}\n`);
 const children: Child[] = [];
+// CPU seconds of our own child processes, read as each stops (for the share other work took).
+let childCpu = 0;
 const stopAll = async () => {
-  for (const c of children.reverse()) await c.stop().catch(() => undefined);
+  for (const c of children.reverse()) {
+    childCpu += cpuSeconds(c.pid) ?? 0;
+    await c.stop().catch(() => undefined);
+  }
   children.length = 0;
 };
 process.once('SIGINT', () => void stopAll().then(() => process.exit(130)));
@@ -87,6 +106,8 @@ function gitCommit(): string {
 const results: BenchResults = { targets: [], params };
 const notes: string[] = [];
 const load0 = loadavg();
+const busy0 = machineBusySeconds();
+const self0 = process.cpuUsage();
 const started = Date.now();
 let wiretrail: ProxyChild | null = null;
 let mitm: ProxyChild | null = null;
@@ -96,9 +117,16 @@ try {
   children.push(mock);
   // --cpu-prof DIR: V8 CPU profile of the wiretrail process (written when it exits), to see where time goes.
   const prof = value('--cpu-prof');
-  wiretrail = await startWiretrail(mock, prof ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(prof)}`] } : {});
+  // --wiretrail-bin FILE: another build (e.g. a copy of bin/ + dist/ with an experimental change).
+  const bin = value('--wiretrail-bin');
+  wiretrail = await startWiretrail(mock, { ...(prof ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(prof)}`] } : {}), ...(bin ? { bin: resolve(bin) } : {}) });
   children.push(wiretrail);
   const targets: Target[] = [directTarget(mock.port, mock.caPem), proxiedTarget('wiretrail', wiretrail.port, wiretrail.caPem, wiretrail.pid)];
+  for (const v of variants) {
+    const child = await startWiretrail(mock, { bin: v.bin });
+    children.push(child);
+    targets.push(proxiedTarget(v.name, child.port, child.caPem, child.pid));
+  }
   if (!flag('--no-mitmproxy')) {
     try {
       mitm = await startMitmdump(mock);
@@ -136,6 +164,8 @@ try {
   if (only.has('s4')) {
     log('s4 64 concurrent streams');
     results.s4 = await s4ConcurrentStreams(targets, { streams: 64, chunks: 200, intervalMs: params.s4IntervalMs, rounds: P.s4Rounds });
+    log('s4 saturated: 64 streams, chunks 1 ms apart');
+    results.s4max = await s4ConcurrentStreams(targets, { streams: 64, chunks: 200, intervalMs: params.s4MaxIntervalMs, rounds: 1 });
   }
   if (only.has('s5')) {
     log('s5 a new connection per request');
@@ -155,13 +185,25 @@ try {
 }
 
 const load1 = loadavg();
+const busy1 = machineBusySeconds();
+const selfCpu = process.cpuUsage(self0);
+const wallSecs = (Date.now() - started) / 1000;
+// Machine busy time minus what the bench's own processes used = what other work took meanwhile.
+const foreignCores = busy0 !== null && busy1 !== null ? Math.max(0, busy1 - busy0 - childCpu - (selfCpu.user + selfCpu.system) / 1e6) / wallSecs : null;
 const table = markdownTable(results);
 const cpu = cpus();
 const setup = [
-  `Run ${new Date(started).toISOString()} on commit ${gitCommit()}${quick ? ' (--quick)' : ''}, ${((Date.now() - started) / 1000).toFixed(0)} s.`,
+  `Run ${new Date(started).toISOString()} on commit ${gitCommit()}${quick ? ' (--quick)' : ''}, ${wallSecs.toFixed(0)} s.`,
   `Machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? '?'}, ${mb(totalmem())} RAM, Node ${process.version}` +
-    `${mitm ? `, mitmproxy ${mitm.version}` : ''}; load average ${load0[0]!.toFixed(2)} at start, ${load1[0]!.toFixed(2)} at end (other work shares the machine).`,
-  'Processes: bench client (undici; this process), mock upstream (own Node process), wiretrail (own process, `node bin/wiretrail.js start`), mitmdump (own process), all on 127.0.0.1, sharing the cores.',
+    `${mitm ? `, mitmproxy ${mitm.version}` : ''}; load average ${load0[0]!.toFixed(2)} at start, ${load1[0]!.toFixed(2)} at end.`,
+  ...(foreignCores !== null
+    ? [`Other work on the machine (not the bench's processes) used ${foreignCores.toFixed(2)} of the ${cpu.length} cores on average during the run.`]
+    : []),
+  ...(foreignCores !== null && foreignCores > 0.25
+    ? [`**Busy machine**: other processes competed for the CPU during the run; latency percentiles (above all p99) are inflated by scheduling delays, and the direct column shows by how much. The CPU-time rows are less affected. Judge the latency targets on a quiet machine.`]
+    : []),
+  `Processes: bench client (undici; this process), mock upstream (own Node process), wiretrail (own process, \`node bin/wiretrail.js start\`)` +
+    `${variants.length ? `, ${variants.map((v) => `${v.name} (${v.bin})`).join(', ')}` : ''}${mitm ? ', mitmdump (own process)' : ''}, all on 127.0.0.1, sharing the cores.`,
   ...notes,
 ];
 const md = `${table}\n\n${setup.map((s) => `- ${s}`).join('\n')}\n`;

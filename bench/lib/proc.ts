@@ -48,3 +48,14 @@ export function cpuSeconds(pid: number): number | null {
     return null;
   }
 }
+
+/** CPU seconds the whole machine has been busy (all cores: everything but idle and iowait), from /proc/stat. */
+export function machineBusySeconds(): number | null {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
+    return (user + nice + system + irq + softirq + steal) / clockTicks();
+  } catch {
+    return null;
+  }
+}

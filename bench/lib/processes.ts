@@ -97,12 +97,12 @@ export async function startMock(): Promise<MockChild> {
  * (api.openai.com intercepted, masked both ways, every exchange and chunk recorded), info logs to a file,
  * --connect-to sends api.openai.com:443 to the mock while SNI and verification still use the name.
  */
-export async function startWiretrail(mock: MockChild, opts: { args?: string[]; nodeArgs?: string[] } = {}): Promise<ProxyChild> {
+export async function startWiretrail(mock: MockChild, opts: { args?: string[]; nodeArgs?: string[]; bin?: string } = {}): Promise<ProxyChild> {
   const dir = mkdtempSync(join(tmpdir(), 'wt-bench-'));
   const logFd = openSync(join(dir, 'wiretrail.log'), 'w');
   const args = [
     ...(opts.nodeArgs ?? []),
-    join(ROOT, 'bin/wiretrail.js'), 'start',
+    opts.bin ?? join(ROOT, 'bin/wiretrail.js'), 'start',
     '--listen', '127.0.0.1:0',
     '--admin', 'off',
     '--data', join(dir, 'data'),

@@ -10,6 +10,8 @@ export interface BenchResults {
   s2?: Map<string, S2Result>;
   s3?: Map<string, S3Result>;
   s4?: Map<string, S4Result>;
+  /** s4 again with the mock pacing chunks 1 ms apart: what each path can deliver at most. */
+  s4max?: Map<string, S4Result>;
   s5?: Map<string, S5Result>;
   s6?: LeafBench;
   params: {
@@ -23,6 +25,7 @@ export interface BenchResults {
     s4Chunks: number;
     s4IntervalMs: number;
     s4Rounds: number;
+    s4MaxIntervalMs: number;
     s5Requests: number;
     s6Hosts: number;
   };
@@ -95,6 +98,10 @@ export function buildRows(r: BenchResults): Row[] {
       verdict: w && w.peakRss !== null ? verdict(w.peakRss <= 150 * 1024 * 1024) : '–',
     });
     rows.push({ scenario: '', figure: 'proxy CPU per chunk', cells: per(r.s4, (x) => (x.proxyCpuMsPerChunk === null ? '–' : ms(x.proxyCpuMsPerChunk))), target: '–', verdict: '–' });
+  }
+  if (r.s4max) {
+    rows.push({ scenario: `s4 saturated: ${p.s4Streams} streams, chunks ${p.s4MaxIntervalMs} ms apart`, figure: 'chunks/s delivered', cells: per(r.s4max, (x) => num(x.chunksPerSec)), target: `– (offered ${num((p.s4Streams * 1000) / p.s4MaxIntervalMs)})`, verdict: '–' });
+    rows.push({ scenario: '', figure: 'proxy peak RSS', cells: per(r.s4max, (x) => (x.peakRss === null ? '–' : mb(x.peakRss))), target: '–', verdict: '–' });
   }
   if (r.s5) {
     const d = r.s5.get('direct')?.latency;
