@@ -12,7 +12,7 @@ import {
   type StoredRecord,
   type AuditRecord,
 } from './types.js';
-import { RECORD_KINDS, RECORD_VERSION, MAX_SESSION_ID, decodeRecord, encodeRecord, findNonCanonical, recordUsers, sha256Hex, wellFormed } from './record.js';
+import { RECORD_KINDS, RECORD_VERSION, MAX_SESSION_ID, decodeRecord, findNonCanonical, recordText, recordUsers, sha256Hex, wellFormed } from './record.js';
 import * as K from './keys.js';
 import { leafHashHex } from './merkle.js';
 import { TreeFrontier, TILE_WIDTH, rowCount, unpackTile, validTile, rangeHashFromTiles } from './tree.js';
@@ -86,6 +86,7 @@ export function defaultOrigin(): string {
 
 export class AuditLog implements Recorder {
   readonly origin: string;
+  private readonly originJson: string;
   readonly dataDir: string;
   readonly certsDir: string;
   private state: 'open' | 'failed' | 'closing' | 'closed' = 'open';
@@ -117,6 +118,7 @@ export class AuditLog implements Recorder {
     private readonly opts: AuditOptions,
   ) {
     this.origin = opts.origin ?? defaultOrigin();
+    this.originJson = JSON.stringify(this.origin);
     this.dataDir = opts.dataDir;
     this.certsDir = opts.certsDir;
     this.log = opts.logger ?? pino({ name: 'audit' }, pino.destination(2));
@@ -244,7 +246,9 @@ export class AuditLog implements Recorder {
     }
 
     const ops: BatchOp[] = [];
-    const block = new BlockBuilder();
+    let estimate = 0;
+    for (const p of items) estimate += 400 + (p.body?.byteLength ?? 0);
+    const block = new BlockBuilder(estimate);
     const firstSeq = this.frontier.size;
     const done: { p: Pending; r: AppendResult }[] = [];
     const touched = new Set<SessionState>();
@@ -277,22 +281,22 @@ export class AuditLog implements Recorder {
         meta,
         bodyHash: p.body ? sha256Hex(p.body) : null,
       };
-      let bytes: Buffer;
+      const sessionJson = st ? st.json : JSON.stringify(p.session);
+      let text: string;
       try {
-        bytes = encodeRecord(rec);
+        text = recordText(rec, this.originJson, sessionJson);
       } catch (err) {
         p.reject(new TypeError(`audit append: ${(err as Error).message}`));
         continue;
       }
       const isNew = !st;
       if (!st) {
-        st = { session: p.session, firstSeq: seq, next: 0, lastHash: null, lastSeq: seq, firstTs: ts, lastTs: ts, users: [], ended: false, committed: null };
+        st = { session: p.session, json: sessionJson, firstSeq: seq, next: 0, lastHash: null, lastSeq: seq, firstTs: ts, lastTs: ts, users: [], ended: false, committed: null };
         this.sessions.set(p.session, st);
       }
-      const hash = leafHashHex(bytes);
+      const hash = block.add(isNew ? null : st.lastSeq, text, p.body);
       this.frontier.appendHex(hash);
       this.lastTs = ts;
-      block.add(isNew ? null : st.lastSeq, bytes, p.body);
       if (p.extra) ops.push(...p.extra(seq));
       st.next = sessionSeq + 1;
       st.lastHash = hash;
@@ -454,7 +458,7 @@ export class AuditLog implements Recorder {
       const v = await this.db.get(K.summaryKey(K.parseHex(key.slice(2), 16) ?? -1));
       if (!v) throw new Error(`audit store is inconsistent: open session ${key} has no summary; run wiretrail verify`);
       const s = JSON.parse(v.toString('utf8')) as SessionSummary;
-      const st: SessionState = { ...s, next: s.count, lastHash: s.lastHash || null, committed: null };
+      const st: SessionState = { ...s, json: JSON.stringify(s.session), next: s.count, lastHash: s.lastHash || null, committed: null };
       this.sessions.set(s.session, st);
       bySeq.set(s.firstSeq, st);
     }

@@ -19,6 +19,11 @@ export function leafHashHex(data: Uint8Array): string {
   return hash('sha256', leafScratch.subarray(0, n), 'hex');
 }
 
+/** Leaf hash of bytes that are already preceded by the 0x00 prefix: `prefixed` is 0x00 ‖ data. */
+export function leafHashOfPrefixed(prefixed: Uint8Array): string {
+  return hash('sha256', prefixed, 'hex');
+}
+
 export function leafHash(data: Uint8Array): Buffer {
   return Buffer.from(leafHashHex(data), 'hex');
 }

@@ -3,6 +3,8 @@ import type { SessionSummary } from './types.js';
 
 export interface SessionState {
   session: string;
+  /** session as a JSON string (it goes into every record). */
+  json: string;
   firstSeq: number;
   next: number;
   lastHash: string | null;
@@ -17,7 +19,7 @@ export interface SessionState {
 
 const MAX_USERS = 16;
 
-export function summaryOf(s: Omit<SessionState, 'committed'>): SessionSummary {
+export function summaryOf(s: Omit<SessionState, 'committed' | 'json'>): SessionSummary {
   return {
     session: s.session,
     firstSeq: s.firstSeq,

@@ -9,6 +9,8 @@
 //   record bytes (canonical JSON), then body bytes
 // Entry i of block b/<F> holds seq F + i. Retention rewrites blocks without their bodies.
 
+import { leafHashOfPrefixed } from './merkle.js';
+
 export const VALUE_FORMAT = 1;
 export const ENTRY_HEADER = 16;
 const FLAG_BODY = 1;
@@ -37,40 +39,43 @@ function writeHeader(out: Buffer, off: number, prev: number | null, rlen: number
   out.writeUInt32BE(body?.byteLength ?? 0, off + 12);
 }
 
-/** Collects a group-commit batch's entries and lays them out as one block with a single allocation. */
+/**
+ * Lays out a group-commit batch as one block, writing each record's text straight into the block
+ * buffer (no buffer per record) and hashing it in place: the leaf hash SHA-256(0x00 ‖ record) is
+ * taken over the record with the byte before it, the last header byte, set to 0x00 until the
+ * header is written.
+ */
 export class BlockBuilder {
-  private prevs: (number | null)[] = [];
-  private records: Buffer[] = [];
-  private bodies: (Uint8Array | undefined)[] = [];
-  private bytes = 0;
+  private buf: Buffer;
+  private off = 0;
+  length = 0;
 
-  get length(): number {
-    return this.records.length;
+  constructor(estimateBytes: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(estimateBytes, 1024));
   }
 
-  add(prev: number | null, record: Buffer, body: Uint8Array | undefined): void {
-    this.prevs.push(prev);
-    this.records.push(record);
-    this.bodies.push(body);
-    this.bytes += ENTRY_HEADER + record.length + (body?.byteLength ?? 0);
+  /** Appends a record (canonical text) and its body; returns the record's leaf hash (hex). */
+  add(prev: number | null, text: string, body: Uint8Array | undefined): string {
+    const blen = body?.byteLength ?? 0;
+    const need = this.off + ENTRY_HEADER + text.length * 3 + blen; // UTF-8 is at most 3 bytes per UTF-16 unit
+    if (need > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      this.buf.copy(grown, 0, 0, this.off);
+      this.buf = grown;
+    }
+    const at = this.off + ENTRY_HEADER;
+    const rlen = this.buf.write(text, at, 'utf8');
+    this.buf[at - 1] = 0;
+    const leaf = leafHashOfPrefixed(this.buf.subarray(at - 1, at + rlen));
+    writeHeader(this.buf, this.off, prev, rlen, body);
+    if (body) this.buf.set(body, at + rlen);
+    this.off = at + rlen + blen;
+    this.length++;
+    return leaf;
   }
 
   finish(): Buffer {
-    const out = Buffer.allocUnsafe(this.bytes);
-    let off = 0;
-    for (let i = 0; i < this.records.length; i++) {
-      const record = this.records[i]!;
-      const body = this.bodies[i];
-      writeHeader(out, off, this.prevs[i]!, record.length, body);
-      off += ENTRY_HEADER;
-      record.copy(out, off);
-      off += record.length;
-      if (body) {
-        out.set(body, off);
-        off += body.byteLength;
-      }
-    }
-    return out;
+    return this.buf.subarray(0, this.off);
   }
 }
 

@@ -79,7 +79,12 @@ t.test('the fast record encoder is RFC 8785 (equals canonicalize) and values rou
   const { encodeRecord } = await import('../../src/audit/record.js');
   const { encodeEntry, decodeBlock, stripBodies } = await import('../../src/audit/value.js');
   const canonicalize = (await import('canonicalize')).default;
-  const metas: JsonObject[] = [{}, { at: 1, z: 'é', a: [1, { y: null, b: true }] }, { '\u00e9': 'x', e: '\u2028 "q" \\ \n', emoji: '😀', n: -5 }];
+  const metas: JsonObject[] = [
+    {},
+    { at: 1, z: 'é', a: [1, { y: null, b: true }] },
+    { '\u00e9': 'x', e: '\u2028 "q" \\ \n', emoji: '😀', n: -5 },
+    { b: true, a: null, '😀': 1, '\uffff': 'x', Z: false, '\u0000k': 0, at: 1700000000000 },
+  ];
   for (const [i, meta] of metas.entries()) {
     const r = {
       v: 1,
@@ -108,6 +113,21 @@ t.test('the fast record encoder is RFC 8785 (equals canonicalize) and values rou
     { seq: 102, prev: 7, record: rec, body: Buffer.alloc(0) },
   ]);
   t.same(decodeBlock(100, stripBodies(100, block, 101)).map((e) => e.body), [null, null, Buffer.alloc(0)], 'retention strips bodies below the cut only');
+  // The writer's block builder: text written in place, leaf hash taken in place, one buffer (grows past its estimate).
+  const { BlockBuilder } = await import('../../src/audit/value.js');
+  const { leafHashHex } = await import('../../src/audit/merkle.js');
+  const bb = new BlockBuilder(10);
+  const texts = ['{"a":"é😀"}', '{"b":1}', 'x'.repeat(3000)];
+  const leaves = [bb.add(41, texts[0]!, Buffer.from('body')), bb.add(null, texts[1]!, undefined), bb.add(7, texts[2]!, new Uint8Array(0))];
+  t.same(
+    decodeBlock(100, bb.finish()).map((e) => [e.prev, e.record.toString('utf8'), e.body]),
+    [
+      [41, texts[0], Buffer.from('body')],
+      [null, texts[1], null],
+      [7, texts[2], Buffer.alloc(0)],
+    ],
+  );
+  t.same(leaves, texts.map((x) => leafHashHex(Buffer.from(x))), 'leaf hashes taken in place');
   t.throws(() => decodeBlock(0, Buffer.from([1, 0, 0])));
   t.throws(() => decodeBlock(0, block.subarray(0, block.length - 1)));
 });
