@@ -123,7 +123,12 @@ export function encodeRecord(r: AuditRecord): Buffer {
 
 /** Parses stored record bytes; throws a descriptive Error when the shape is wrong. */
 export function decodeRecord(bytes: Uint8Array): AuditRecord {
-  const r = JSON.parse(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')) as AuditRecord;
+  return parseRecordText(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8'));
+}
+
+/** decodeRecord for record text already decoded from UTF-8. */
+export function parseRecordText(text: string): AuditRecord {
+  const r = JSON.parse(text) as AuditRecord;
   if (
     r === null ||
     typeof r !== 'object' ||
@@ -142,10 +147,12 @@ export function decodeRecord(bytes: Uint8Array): AuditRecord {
   return r;
 }
 
+const NO_USERS: readonly string[] = Object.freeze([]);
+
 /** Identity strings a record names (meta.identity subject and email), for --user filtering. */
-export function recordUsers(meta: JsonObject): string[] {
+export function recordUsers(meta: JsonObject): readonly string[] {
   const id = meta.identity as JsonValue | undefined;
-  if (!id || typeof id !== 'object' || Array.isArray(id)) return [];
+  if (!id || typeof id !== 'object' || Array.isArray(id)) return NO_USERS;
   const out: string[] = [];
   if (typeof id.subject === 'string' && id.subject) out.push(id.subject);
   if (typeof id.email === 'string' && id.email) out.push(id.email);

@@ -48,7 +48,7 @@ export function encodeSummary(s: SessionSummary): Buffer {
   );
 }
 
-export function mergeUsers(users: string[], add: string[]): string[] {
+export function mergeUsers(users: string[], add: readonly string[]): string[] {
   let out = users;
   for (const u of add) {
     if (out.includes(u) || out.length >= MAX_USERS) continue;

@@ -103,6 +103,22 @@ export function decodeBlock(firstSeq: number, v: Buffer): Entry[] {
   return out;
 }
 
+/** Number of entries in a well-formed block (the checks decodeBlock makes), or null when malformed. */
+export function entryCount(v: Buffer): number | null {
+  let n = 0;
+  let off = 0;
+  while (off < v.length) {
+    if (v.length - off < ENTRY_HEADER || v[off] !== VALUE_FORMAT || (v[off + 1]! & ~FLAG_BODY) !== 0) return null;
+    const rlen = v.readUInt32BE(off + 8);
+    const blen = v.readUInt32BE(off + 12);
+    const end = off + ENTRY_HEADER + rlen + blen;
+    if (end > v.length || ((v[off + 1]! & FLAG_BODY) === 0 && blen !== 0) || rlen === 0) return null;
+    n++;
+    off = end;
+  }
+  return n || null;
+}
+
 /** The block without the bodies of entries below `beforeSeq` (retention). */
 export function stripBodies(firstSeq: number, v: Buffer, beforeSeq: number): Buffer {
   return Buffer.concat(decodeBlock(firstSeq, v).map((e) => encodeEntry(e.prev, e.record, e.seq < beforeSeq ? undefined : (e.body ?? undefined))));

@@ -6,10 +6,10 @@
 import { hash } from 'node:crypto';
 import type { Db } from './store.js';
 import * as K from './keys.js';
-import { RECORD_KINDS, RECORD_VERSION, decodeRecord, recordUsers } from './record.js';
-import type { AuditRecord } from './types.js';
-import { leafHashHex } from './merkle.js';
-import { decodeBlock, type Entry } from './value.js';
+import { RECORD_KINDS, RECORD_VERSION, decodeRecord, parseRecordText, recordUsers } from './record.js';
+import type { AuditRecord, SessionSummary } from './types.js';
+import { leafHashOfPrefixed } from './merkle.js';
+import { ENTRY_HEADER, entryCount } from './value.js';
 import { lastEntry, withReader } from './blocks.js';
 import { TreeFrontier, TILE_WIDTH, rowCount, validTile, type TileWrite } from './tree.js';
 import { NoteError, openCheckpoint, type Verifier } from './note.js';
@@ -81,7 +81,7 @@ interface SessionTrack {
   lastTs: number;
   users: string[];
   /** The summary the writer last stored for this session while it is open. */
-  expect: string;
+  expect: SessionSummary | null;
 }
 
 /** Pulls entries of one key range in batches, fetching the next batch while the current one is used. */
@@ -237,6 +237,8 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
   let lastCp: { size: number; root: Buffer } | null = null;
   let lastRetention: number | null = null;
   let tile0: Buffer | null = null;
+  const full: TileWrite[] = [];
+  const onFull = (t: TileWrite) => full.push(t);
   let tile0Index = -1;
 
   const checkTile = (t: TileWrite, exact: boolean) => async () => {
@@ -272,7 +274,7 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
       lastCp = { size, root: c.root };
       report.checkpoints++;
       // The writer refreshes the summaries of sessions touched since the previous checkpoint.
-      for (const st of touchedSinceCp) st.expect = summaryEntry(st, false);
+      for (const st of touchedSinceCp) st.expect = summaryOf({ ...st, ended: false });
       touchedSinceCp.clear();
     }
     while (pendingExt.length && pendingExt[0]!.size <= size) {
@@ -303,19 +305,27 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
     if (first === null) fail('modified', e, `unexpected record key ${JSON.stringify(key)}`);
     if (first! > e) fail('missing', e, `record seq ${e} is missing (the next stored record is seq ${first})`);
     if (first! < e) fail('modified', first, `the record block at seq ${first} overlaps records up to seq ${e - 1}`);
-    let entries: Entry[];
-    try {
-      entries = decodeBlock(first!, value);
-    } catch {
-      fail('modified', e, `the stored record block from seq ${e} is malformed`);
-    }
-    for (let i = 0; i < entries!.length; i++) {
-      const dv = entries![i]!;
-      const bytes = dv.record;
-      const h = leafHashHex(bytes);
+    const n = entryCount(value);
+    if (n === null) fail('modified', e, `the stored record block from seq ${e} is malformed`);
+    // Entries are walked in place (value.ts layout): no object or view per record beyond what hashing needs.
+    let off = 0;
+    for (let i = 0; i < n!; i++) {
+      const recStart = off + ENTRY_HEADER;
+      const recEnd = recStart + value.readUInt32BE(off + 8);
+      const bodyEnd = recEnd + value.readUInt32BE(off + 12);
+      const hasBody = (value[off + 1]! & 1) !== 0;
+      const p = value.readUIntBE(off + 2, 6);
+      const prev = p === 0 ? null : p - 1;
+      const nextOff = bodyEnd;
+      // Leaf hash SHA-256(0x00 ‖ record) over the block itself: the header byte before the record
+      // is set to 0x00 for the call and restored.
+      const saved = value[recStart - 1]!;
+      value[recStart - 1] = 0;
+      const h = leafHashOfPrefixed(value.subarray(recStart - 1, recEnd));
+      value[recStart - 1] = saved;
       let r: AuditRecord;
       try {
-        r = decodeRecord(bytes);
+        r = parseRecordText(value.toString('utf8', recStart, recEnd));
       } catch {
         fail('modified', e, `record seq ${e} is not a valid record`);
       }
@@ -324,7 +334,10 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
         // A record further along where seq e belongs: e was removed, unless e turns up right after (a swap).
         let swapped = r.seq < e;
         try {
-          swapped ||= entries![i + 1] !== undefined && decodeRecord(entries![i + 1]!.record).seq === e;
+          if (!swapped && i + 1 < n!) {
+            const nextRec = nextOff + ENTRY_HEADER;
+            swapped = parseRecordText(value.toString('utf8', nextRec, nextRec + value.readUInt32BE(nextOff + 8))).seq === e;
+          }
         } catch {
           /* the next one is broken too */
         }
@@ -352,8 +365,8 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
         if (r.sessionSeq !== 0 || r.sessionPrev !== null) {
           fail('missing', e, `session ${JSON.stringify(r.session)} starts at seq ${e} with position ${r.sessionSeq}: its earlier records are missing`);
         }
-        if (dv.prev !== null) fail('modified', e, `record seq ${e} starts session ${JSON.stringify(r.session)} but links back to seq ${dv.prev}`);
-        st = { session: r.session, firstSeq: e, next: 0, lastHash: null, lastSeq: e, firstTs: r.ts, lastTs: r.ts, users: [], expect: '' };
+        if (prev !== null) fail('modified', e, `record seq ${e} starts session ${JSON.stringify(r.session)} but links back to seq ${prev}`);
+        st = { session: r.session, firstSeq: e, next: 0, lastHash: null, lastSeq: e, firstTs: r.ts, lastTs: r.ts, users: [], expect: null };
         open.set(r.session, st);
         report.sessions++;
         expIds.add(`${K.sessionIdKey(r.session)}=${K.hex(e, 16)}`);
@@ -363,7 +376,7 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
         if (r.sessionPrev !== st.lastHash) {
           fail('modified', st.lastSeq, `record seq ${st.lastSeq} no longer matches the hash its successor seq ${e} (session ${JSON.stringify(r.session)}) committed to`);
         }
-        if (dv.prev !== st.lastSeq) fail('modified', e, `record seq ${e} links back to seq ${dv.prev} instead of seq ${st.lastSeq}`);
+        if (prev !== st.lastSeq) fail('modified', e, `record seq ${e} links back to seq ${prev} instead of seq ${st.lastSeq}`);
       }
       if (r.kind === 'session-end' && (r.meta.count !== r.sessionSeq || r.meta.lastHash !== r.sessionPrev)) {
         fail('modified', e, `the session-end record seq ${e} does not match its session (count or last hash)`);
@@ -374,11 +387,10 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
       }
 
       // Body beside the record.
-      const body = dv.body;
       if (r.bodyHash === null) {
-        if (body) fail('modified', e, `a body is stored for seq ${e} whose record has none`);
-      } else if (body) {
-        if (hash('sha256', body, 'hex') !== r.bodyHash) fail('modified', e, `the body of seq ${e} does not match the hash its record commits to`);
+        if (hasBody) fail('modified', e, `a body is stored for seq ${e} whose record has none`);
+      } else if (hasBody) {
+        if (hash('sha256', value.subarray(recEnd, bodyEnd), 'hex') !== r.bodyHash) fail('modified', e, `the body of seq ${e} does not match the hash its record commits to`);
         report.bodies++;
       } else if (e < prunedBefore) {
         report.prunedBodies++;
@@ -387,11 +399,13 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
       }
 
       // Accept: tree, session state, expected index entries.
-      const full: TileWrite[] = [];
-      frontier.appendHex(h, (t) => full.push(t));
-      for (const t of full) {
-        if (t.level > 0) await checkTile(t, true)();
-        else if (tile0!.length !== TILE_WIDTH * 32) fail('modified', e, `the tree tile ending at seq ${e} has the wrong length`);
+      frontier.appendHex(h, onFull);
+      if (full.length) {
+        for (const t of full) {
+          if (t.level > 0) await checkTile(t, true)();
+          else if (tile0!.length !== TILE_WIDTH * 32) fail('modified', e, `the tree tile ending at seq ${e} has the wrong length`);
+        }
+        full.length = 0;
       }
       st.next = r.sessionSeq + 1;
       st.lastHash = h;
@@ -399,9 +413,9 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
       st.lastTs = r.ts;
       const users = recordUsers(r.meta);
       if (users.length) st.users = mergeUsers(st.users, users);
-      if (r.sessionSeq === 0) st.expect = summaryEntry(st, false);
+      if (r.sessionSeq === 0) st.expect = summaryOf({ ...st, ended: false });
       if (r.kind === 'session-end') {
-        expSummary.add(summaryEntry(st, true));
+        expSummary.add(summaryEntry(summaryOf({ ...st, ended: true })));
         open.delete(r.session);
         touchedSinceCp.delete(st);
       } else {
@@ -415,6 +429,7 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
         nextCp = await cpSizeAhead();
       }
       if (opts.onProgress && e % 16384 === 0) opts.onProgress(e, total);
+      off = nextOff;
     }
   }
   report.origin = origin;
@@ -451,7 +466,7 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
   // Derived indexes must be exactly what the records imply.
   const openMarks = new MultisetDigest();
   for (const st of open.values()) {
-    expSummary.add(st.expect);
+    if (st.expect) expSummary.add(summaryEntry(st.expect));
     openMarks.add(`${K.openKey(st.firstSeq)}=`);
   }
   report.openSessions = open.size;
@@ -483,9 +498,8 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
   }
 }
 
-function summaryEntry(st: SessionTrack, ended: boolean): string {
-  const s = summaryOf({ ...st, ended });
-  return `${K.summaryKey(st.firstSeq)}=${encodeSummary(s).toString('utf8')}`;
+function summaryEntry(s: SessionSummary): string {
+  return `${K.summaryKey(s.firstSeq)}=${encodeSummary(s).toString('utf8')}`;
 }
 
 async function compareDigest(db: Db, snapshot: unknown, prefix: string, expected: MultisetDigest, what: string): Promise<void> {
