@@ -18,7 +18,7 @@ import { leafHashHex } from './merkle.js';
 import { TreeFrontier, TILE_WIDTH, rowCount, unpackTile, validTile, rangeHashFromTiles } from './tree.js';
 import { checkpointBody, openCheckpoint, signNote, validKeyName, type Signer, type Verifier } from './note.js';
 import { loadOrCreateSigner, readPublicKeys, rotateSigningKey } from './signing-key.js';
-import { openDb, type Db } from './store.js';
+import { openDb, syncWriteAheadLog, type Db } from './store.js';
 import { BlockBuilder, stripBodies } from './value.js';
 import { entriesFrom, findBlock, lastEntry, withReader } from './blocks.js';
 import { CheckpointPublisher, type WitnessTarget } from './publish.js';
@@ -45,9 +45,10 @@ export interface AuditOptions {
   logger?: Logger;
   /**
    * fsync every batch (default false). Either way a resolved append survives a crash of the process;
-   * checkpoint batches are always fsynced, so a power loss can lose at most the records after the
-   * last checkpoint. true makes every resolved append survive a power loss, at the cost of one
-   * fsync per batch (throughput and per-append latency).
+   * every checkpoint is made durable (the write-ahead log is synced right after its batch) before it
+   * is published, so a power loss can lose at most the records after the last durable checkpoint.
+   * true makes every resolved append survive a power loss, at the cost of one fsync per batch
+   * (throughput and per-append latency).
    */
   syncEveryBatch?: boolean;
   /** Upper bounds of one group-commit batch (records, bytes). */
@@ -111,6 +112,8 @@ export class AuditLog implements Recorder {
   private readonly maxBatchRecords: number;
   private readonly maxBatchBytes: number;
   private idle: Promise<void> = Promise.resolve();
+  private unsynced: AuditLog['cp'] = null;
+  private syncing: Promise<void> | null = null;
 
   private constructor(
     private db: Db,
@@ -344,8 +347,7 @@ export class AuditLog implements Recorder {
     if (!ops.length) return;
 
     try {
-      // Checkpoint batches are fsynced: everything a signature covers is durable.
-      await this.db.batch(ops, { sync: this.sync || cp !== null });
+      await this.db.batch(ops, { sync: this.sync });
     } catch (err) {
       this.fail(err, done.map((d) => d.p));
       return;
@@ -358,9 +360,42 @@ export class AuditLog implements Recorder {
       this.cp = cp;
       this.checkpointWanted = false;
       this.touchedSinceCp.clear();
-      this.publisher.publish(cp.note, cp.size);
+      this.settle(cp);
     }
     for (const { p, r } of done) p.resolve(r);
+  }
+
+  /**
+   * A committed checkpoint goes outside the store (latest file, witness) only once it is durable.
+   * Rather than a LevelDB sync write, which holds up every write queued behind it for the length of
+   * an fsync (measured: a quarter of the append throughput with 64 sessions), the write-ahead log
+   * is fdatasync'ed beside the writer; one sync at a time, covering every checkpoint before it.
+   */
+  private settle(cp: NonNullable<AuditLog['cp']>): void {
+    if (this.sync) {
+      this.publisher.publish(cp.note, cp.size);
+      return;
+    }
+    this.unsynced = cp;
+    this.syncing ??= this.syncLoop().finally(() => (this.syncing = null));
+  }
+
+  private async syncLoop(): Promise<void> {
+    for (let cp = this.unsynced; cp; cp = this.unsynced) {
+      this.unsynced = null;
+      try {
+        await syncWriteAheadLog(this.dataDir);
+      } catch (err) {
+        this.fail(err, []);
+        return;
+      }
+      this.publisher.publish(cp.note, cp.size);
+    }
+  }
+
+  /** Waits until every committed checkpoint is durable and handed to the publisher. */
+  private async settled(): Promise<void> {
+    while (this.syncing) await this.syncing;
   }
 
   /** Store failure: reject everything in flight, stop accepting, and retry until the store writes again. */
@@ -511,6 +546,7 @@ export class AuditLog implements Recorder {
       this.checkpointWanted = true;
       this.kick();
       await this.drained();
+      await this.settled();
       await this.publisher.flush();
     }
     return this.latestCheckpoint();
@@ -609,6 +645,7 @@ export class AuditLog implements Recorder {
    * keyring in the certs folder; the outside copies are <data>/checkpoints/latest and the witness file.
    */
   async verify(opts: { onProgress?: (done: number, total: number) => void } = {}): Promise<VerifyReport> {
+    await this.settled();
     await this.publisher.flush();
     const external = await readExternalCheckpoints(this.dataDir, this.opts.witness?.file ? [this.opts.witness.file] : []);
     return verifyStore(this.db, { trusted: this.publicKeys(), external, onProgress: opts.onProgress });
@@ -637,6 +674,7 @@ export class AuditLog implements Recorder {
       this.state = 'closing';
       this.kick();
       await this.drained();
+      await this.settled();
       await this.publisher.flush();
     }
     this.state = 'closed';

@@ -87,3 +87,20 @@ t.test('many concurrent sessions keep per-session order', async (t) => {
   t.equal(log.size, 16 * 51);
   await log.close();
 });
+
+t.test('checkpoints are published once the write-ahead log is synced; the sync needs a log file', async (t) => {
+  const { syncWriteAheadLog } = await import('../../src/audit/store.js');
+  const { dataDir, certsDir } = tempDirs(t);
+  const log = await openAuditLog({ dataDir, certsDir, logger: quiet, origin: 'test.local/log' });
+  await log.append({ session: 'd', kind: 'connect', meta: {} });
+  await log.append({ session: 'd', kind: 'chunk', meta: {} });
+  const cp = await log.checkpointNow();
+  t.equal(cp!.size, 2);
+  t.match(readFileSync(join(dataDir, 'checkpoints', 'latest'), 'utf8'), /^test\.local\/log\n2\n/, 'checkpointNow resolves after the durable checkpoint is published');
+  await t.resolves(syncWriteAheadLog(dataDir));
+  await log.close();
+  const { mkdtempSync, mkdirSync } = await import('node:fs');
+  const empty = mkdtempSync(join(tempDirs(t).root, 'x'));
+  mkdirSync(join(empty, 'log'));
+  await t.rejects(syncWriteAheadLog(empty), /no write-ahead log/);
+});
