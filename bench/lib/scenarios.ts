@@ -6,6 +6,7 @@ import { cpuSeconds, peakRss, resetPeakRss } from './proc.js';
 import { quantiles, type Quantiles } from './stats.js';
 
 const JSON_BODY = chatBody({});
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function closeDispatcher(d: Dispatcher): Promise<void> {
   await d.close().catch(() => undefined);
@@ -146,7 +147,11 @@ export async function s4ConcurrentStreams(targets: Target[], o: { streams: numbe
       try {
         const cpu0 = cpuNow(t);
         const t0 = performance.now();
-        const results = await Promise.all(Array.from({ length: o.streams }, () => streamRequest(d, o.chunks, o.intervalMs)));
+        // Independent clients are not phase-locked: stream starts are spread evenly over one interval, so
+        // chunks do not reach the proxy in bursts of 64 that only a simultaneous start would create.
+        const results = await Promise.all(
+          Array.from({ length: o.streams }, (_, k) => sleep((k * o.intervalMs) / o.streams).then(() => streamRequest(d, o.chunks, o.intervalMs))),
+        );
         a.secs += (performance.now() - t0) / 1000;
         for (const res of results) {
           a.chunks += res.chunks;
