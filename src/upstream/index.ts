@@ -176,10 +176,9 @@ export class Upstream {
         host: r.host,
         port: r.port,
       });
-      req.on('socket', (s) => {
-        s.setTimeout(this.idleTimeoutMs);
-        s.once('timeout', () => req.destroy(Object.assign(new Error('upstream idle timeout'), { code: 'ETIMEDOUT' })));
-      });
+      // Per-request idle timeout: ClientRequest.setTimeout removes its socket listener when the request ends,
+      // so keep-alive sockets do not accumulate listeners.
+      req.setTimeout(this.idleTimeoutMs, () => req.destroy(Object.assign(new Error('upstream idle timeout'), { code: 'ETIMEDOUT' })));
       req.once('response', resolve);
       req.once('error', (err) => reject(describeUpstreamError(err, r.host)));
       req.end(r.body.length ? r.body : undefined);
