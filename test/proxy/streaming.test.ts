@@ -170,3 +170,21 @@ t.test('fail closed mid-stream: a chunk that cannot be recorded is not forwarded
   );
   t.notMatch(text, /w2/, 'nothing after the unrecordable chunk reached the client');
 });
+
+t.test('a long keep-alive run adds no listeners per request (no MaxListenersExceeded warning)', async (t) => {
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.name);
+  process.on('warning', onWarning);
+  t.teardown(() => process.off('warning', onWarning));
+  const url = 'https://api.openai.com/v1/chat/completions';
+  const urls = Array.from({ length: 20 }, () => url);
+  const out = await new Promise<string>((resolve) => {
+    const p = spawn('curl', ['-sS', '--proxy', h.proxyUrl, '--cacert', h.caPath, '-H', 'content-type: application/json', '-d', '{"messages":[{"role":"user","content":"again"}]}', ...urls]);
+    let o = '';
+    p.stdout.on('data', (d: Buffer) => (o += d));
+    p.on('close', () => resolve(o));
+  });
+  t.equal(out.match(/echo: again/g)?.length, 20);
+  await new Promise((r) => setImmediate(r));
+  t.same(warnings.filter((w) => w === 'MaxListenersExceededWarning'), []);
+});
