@@ -49,8 +49,8 @@ const outFile = value('--out') ?? join(ROOT, 'bench/results', quick ? 'latest-qu
 
 // Sized so the full run of every scenario stays near 5 minutes on 2 cores with mitmproxy present.
 const P = quick
-  ? { s1Requests: 300, s1Rounds: 3, s2Seconds: 2, s2Rounds: 1, s3Streams: 2, s4Rounds: 1, s5Requests: 60, s5Rounds: 2, s6Hosts: 1000 }
-  : { s1Requests: 1500, s1Rounds: 5, s2Seconds: 4, s2Rounds: 3, s3Streams: 6, s4Rounds: 2, s5Requests: 300, s5Rounds: 5, s6Hosts: 1000 };
+  ? { s1Requests: 300, s1Rounds: 3, s2Seconds: 2, s2Rounds: 1, s3Streams: 2, s4PerWorker: 2, s5Requests: 60, s5Rounds: 2, s6Hosts: 1000 }
+  : { s1Requests: 1500, s1Rounds: 5, s2Seconds: 4, s2Rounds: 3, s3Streams: 6, s4PerWorker: 3, s5Requests: 300, s5Rounds: 5, s6Hosts: 1000 };
 const params: BenchResults['params'] = {
   s1Requests: P.s1Requests,
   s2Concurrency: 32,
@@ -62,7 +62,7 @@ const params: BenchResults['params'] = {
   s4Chunks: 200,
   // 20 ms = 50 chunks/s per stream, a fast model's pace; 64 streams offer 3,200 chunks/s.
   s4IntervalMs: 20,
-  s4Rounds: P.s4Rounds,
+  s4PerWorker: P.s4PerWorker,
   s4MaxIntervalMs: 1,
   s5Requests: P.s5Requests,
   s6Hosts: P.s6Hosts,
@@ -163,9 +163,9 @@ try {
   }
   if (only.has('s4')) {
     log('s4 64 concurrent streams');
-    results.s4 = await s4ConcurrentStreams(targets, { streams: 64, chunks: 200, intervalMs: params.s4IntervalMs, rounds: P.s4Rounds });
+    results.s4 = await s4ConcurrentStreams(targets, { streams: 64, chunks: 200, intervalMs: params.s4IntervalMs, perWorker: P.s4PerWorker });
     log('s4 saturated: 64 streams, chunks 1 ms apart');
-    results.s4max = await s4ConcurrentStreams(targets, { streams: 64, chunks: 200, intervalMs: params.s4MaxIntervalMs, rounds: 1 });
+    results.s4max = await s4ConcurrentStreams(targets, { streams: 64, chunks: 200, intervalMs: params.s4MaxIntervalMs, perWorker: 5 });
   }
   if (only.has('s5')) {
     log('s5 a new connection per request');

@@ -65,6 +65,8 @@ export async function jsonRequest(d: Dispatcher, body: string): Promise<number> 
 export interface StreamResult {
   /** Per chunk: arrival − send time (ms), both CLOCK_MONOTONIC. */
   latencies: number[];
+  /** Per chunk: its send time (ns, CLOCK_MONOTONIC) as stamped by the mock. */
+  sent: bigint[];
   chunks: number;
   firstByteMs: number;
   totalMs: number;
@@ -77,18 +79,22 @@ export async function streamRequest(d: Dispatcher, chunks: number, intervalMs: n
   const firstByteMs = performance.now() - t0;
   if (res.statusCode !== 200) throw new Error(`HTTP ${res.statusCode}: ${(await res.body.text()).slice(0, 200)}`);
   const latencies: number[] = [];
+  const sent: bigint[] = [];
   let carry: Buffer = Buffer.alloc(0);
   let done = false;
   for await (const data of res.body as AsyncIterable<Buffer>) {
     const now = process.hrtime.bigint();
     const r = readStamps(carry, data);
     carry = r.carry;
-    for (const s of r.stamps) latencies.push(Number(now - s) / 1e6);
+    for (const s of r.stamps) {
+      sent.push(s);
+      latencies.push(Number(now - s) / 1e6);
+    }
     if (!done && data.includes('[DONE]')) done = true;
   }
   if (latencies.length !== chunks) throw new Error(`stream delivered ${latencies.length} of ${chunks} stamped chunks`);
   if (!done) throw new Error('stream ended without [DONE]');
-  return { latencies, chunks: latencies.length, firstByteMs, totalMs: performance.now() - t0 };
+  return { latencies, sent, chunks: latencies.length, firstByteMs, totalMs: performance.now() - t0 };
 }
 
 interface FreshOpts {

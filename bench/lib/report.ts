@@ -24,7 +24,7 @@ export interface BenchResults {
     s4Streams: number;
     s4Chunks: number;
     s4IntervalMs: number;
-    s4Rounds: number;
+    s4PerWorker: number;
     s4MaxIntervalMs: number;
     s5Requests: number;
     s6Hosts: number;
@@ -88,7 +88,7 @@ export function buildRows(r: BenchResults): Row[] {
   }
   if (r.s4) {
     const w = r.s4.get(WT);
-    rows.push({ scenario: `s4 ${p.s4Streams} concurrent streams × ${p.s4Chunks} chunks (${p.s4IntervalMs} ms apart, ${p.s4Rounds} round${p.s4Rounds > 1 ? 's' : ''})`, figure: 'chunks/s', cells: per(r.s4, (x) => num(x.chunksPerSec)), target: `– (offered ${num((p.s4Streams * 1000) / p.s4IntervalMs)})`, verdict: '–' });
+    rows.push({ scenario: `s4 ${p.s4Streams} concurrent streams of ${p.s4Chunks} chunks ${p.s4IntervalMs} ms apart (steady state, ${p.s4PerWorker} streams per worker)`, figure: 'chunks/s', cells: per(r.s4, (x) => num(x.chunksPerSec)), target: `– (offered ${num((p.s4Streams * 1000) / p.s4IntervalMs)})`, verdict: '–' });
     rows.push({ scenario: '', figure: 'chunk latency p50 / p99', cells: per(r.s4, (x) => `${ms(x.latency.p50)} / ${ms(x.latency.p99)}`), target: 'p99 ≤ 10 ms', verdict: w ? verdict(w.latency.p99 <= 10) : '–' });
     rows.push({
       scenario: '',

@@ -1,7 +1,7 @@
 // The proxy bench scenarios s1–s5. Each runs every target (direct, wiretrail, mitmproxy) in interleaved
 // rounds, so load from elsewhere on the machine hits all of them alike rather than whichever ran last.
 import type { Dispatcher } from 'undici';
-import { chatBody, jsonRequest, streamRequest, type Target } from './client.js';
+import { chatBody, jsonRequest, streamRequest, type StreamResult, type Target } from './client.js';
 import { cpuSeconds, peakRss, resetPeakRss } from './proc.js';
 import { quantiles, type Quantiles } from './stats.js';
 
@@ -124,7 +124,7 @@ export async function s3StreamLatency(targets: Target[], o: { streams: number; c
   return new Map(targets.map((t) => [t.name, { latency: quantiles(samples.get(t.name)!), streams: o.streams }]));
 }
 
-// ---- s4: 64 concurrent streams ----
+// ---- s4: 64 concurrent streams, steady state ----
 export interface S4Result {
   chunksPerSec: number;
   latency: Quantiles;
@@ -134,45 +134,68 @@ export interface S4Result {
   proxyCpuMsPerChunk: number | null;
 }
 
-export async function s4ConcurrentStreams(targets: Target[], o: { streams: number; chunks: number; intervalMs: number; rounds: number }): Promise<Map<string, S4Result>> {
+/**
+ * `streams` workers each run `perWorker` streams back to back; worker k starts k/streams of a stream's
+ * length after the first, so starts are spread like independent clients' (not a flash crowd of 64 in
+ * one instant) and about streams/length new streams begin per second. Figures cover the window in which
+ * all workers stream at once: from the last worker's start to the first worker's end.
+ */
+export async function s4ConcurrentStreams(targets: Target[], o: { streams: number; chunks: number; intervalMs: number; perWorker: number }): Promise<Map<string, S4Result>> {
   const out = new Map<string, S4Result>();
-  const lat = new Map<string, number[]>(targets.map((t) => [t.name, []]));
-  const acc = new Map(targets.map((t) => [t.name, { chunks: 0, secs: 0, cpu: 0 as number | null, reset: true }]));
-  // The peak is measured from here: earlier scenarios (s2's 32 connections) do not count.
-  for (const t of targets) if (t.pid !== undefined) acc.get(t.name)!.reset = resetPeakRss(t.pid);
-  for (let r = 0; r < o.rounds; r++) {
-    for (const t of targets) {
-      const d = t.dispatcher(o.streams);
-      const a = acc.get(t.name)!;
-      try {
-        const cpu0 = cpuNow(t);
-        const t0 = performance.now();
-        // Independent clients are not phase-locked: stream starts are spread evenly over one interval, so
-        // chunks do not reach the proxy in bursts of 64 that only a simultaneous start would create.
-        const results = await Promise.all(
-          Array.from({ length: o.streams }, (_, k) => sleep((k * o.intervalMs) / o.streams).then(() => streamRequest(d, o.chunks, o.intervalMs))),
-        );
-        a.secs += (performance.now() - t0) / 1000;
-        for (const res of results) {
-          a.chunks += res.chunks;
-          lat.get(t.name)!.push(...res.latencies);
-        }
-        const c = cpuDelta(t, cpu0);
-        a.cpu = c === null || a.cpu === null ? null : a.cpu + c;
-      } finally {
-        await closeDispatcher(d);
-      }
-    }
-  }
+  const streamMs = o.chunks * o.intervalMs;
   for (const t of targets) {
-    const a = acc.get(t.name)!;
-    out.set(t.name, {
-      chunksPerSec: a.chunks / a.secs,
-      latency: quantiles(lat.get(t.name)!),
-      peakRss: t.pid === undefined ? null : peakRss(t.pid),
-      peakRssReset: a.reset,
-      proxyCpuMsPerChunk: a.cpu === null ? null : (a.cpu * 1000) / a.chunks,
-    });
+    // The peak is this scenario's own: earlier scenarios (s2's 32 connections) do not count.
+    const reset = t.pid !== undefined ? resetPeakRss(t.pid) : true;
+    const d = t.dispatcher(o.streams);
+    try {
+      // Connections first (one short request on each): s4 is about streaming through established
+      // connections; a storm of new CONNECT + TLS handshakes is s5's subject.
+      await Promise.all(Array.from({ length: o.streams }, () => jsonRequest(d, JSON_BODY)));
+      const t0 = process.hrtime.bigint();
+      let windowStart = 0n;
+      let windowEnd = 0n;
+      let cpu0: number | null = null;
+      let cpu1: number | null = null;
+      const startTimer = setTimeout(() => {
+        windowStart = process.hrtime.bigint();
+        cpu0 = cpuNow(t);
+      }, streamMs);
+      const runs = await Promise.all(
+        Array.from({ length: o.streams }, async (_, k) => {
+          await sleep((k * streamMs) / o.streams);
+          const got: StreamResult[] = [];
+          for (let i = 0; i < o.perWorker; i++) got.push(await streamRequest(d, o.chunks, o.intervalMs));
+          // The first worker to finish ends the window.
+          if (windowEnd === 0n) {
+            windowEnd = process.hrtime.bigint();
+            cpu1 = cpuNow(t);
+          }
+          return got;
+        }),
+      );
+      clearTimeout(startTimer);
+      if (windowStart === 0n || windowEnd <= windowStart) windowStart = t0; // streams slower than their nominal length
+      const lat: number[] = [];
+      for (const got of runs) {
+        for (const r of got) {
+          for (let i = 0; i < r.sent.length; i++) {
+            const at = r.sent[i]!;
+            if (at >= windowStart && at <= windowEnd) lat.push(r.latencies[i]!);
+          }
+        }
+      }
+      const secs = Number(windowEnd - windowStart) / 1e9;
+      const cpu = cpu0 !== null && cpu1 !== null ? (cpu1 as number) - (cpu0 as number) : null;
+      out.set(t.name, {
+        chunksPerSec: lat.length / secs,
+        latency: quantiles(lat),
+        peakRss: t.pid === undefined ? null : peakRss(t.pid),
+        peakRssReset: reset,
+        proxyCpuMsPerChunk: cpu === null || lat.length === 0 ? null : (cpu * 1000) / lat.length,
+      });
+    } finally {
+      await closeDispatcher(d);
+    }
   }
   return out;
 }
