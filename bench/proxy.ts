@@ -95,6 +95,14 @@ function dirBytes(dir: string): number {
   return n;
 }
 
+function statSize(file: string): number {
+  try {
+    return statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
 function gitCommit(): string {
   try {
     return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
@@ -172,6 +180,7 @@ try {
     results.s5 = await s5FreshConnections(targets, { requests: P.s5Requests, rounds: P.s5Rounds, warmup: 10 });
   }
   if (wiretrail) notes.push(`wiretrail recorded the run into ${mb(dirBytes(join(wiretrail.dir, 'data')))} of LevelDB (data dir), as in production.`);
+  if (mitm) notes.push(`mitmdump wrote ${mb(statSize(join(mitm.dir, 'flows.mitm')))} of flows (streamed bodies are not kept).`);
   await stopAll();
 
   if (only.has('s6')) {
