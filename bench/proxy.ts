@@ -45,12 +45,20 @@ const variants = values('--variant').map((v) => {
   return { name: `wiretrail-${v.slice(0, eq)}`, bin: resolve(v.slice(eq + 1)) };
 });
 const only = new Set((value('--only') ?? 's1,s2,s3,s4,s5,s6').split(',').map((s) => s.trim()));
-const outFile = value('--out') ?? join(ROOT, 'bench/results', quick ? 'latest-quick.md' : 'latest.md');
+for (const s of only) {
+  if (!/^s[1-6]$/.test(s)) {
+    process.stderr.write(`--only: unknown scenario "${s}" (s1..s6)\n${USAGE}\n`);
+    process.exit(2);
+  }
+}
+// latest.md holds only a complete run of the shipped build; anything else goes beside it.
+const partial = only.size < 6 || variants.length > 0 || value('--wiretrail-bin') !== undefined || value('--cpu-prof') !== undefined || flag('--no-mitmproxy');
+const outFile = value('--out') ?? join(ROOT, 'bench/results', quick ? 'latest-quick.md' : partial ? 'latest-partial.md' : 'latest.md');
 
 // Sized so the full run of every scenario stays near 5 minutes on 2 cores with mitmproxy present.
 const P = quick
   ? { s1Requests: 300, s1Rounds: 3, s2Seconds: 2, s2Rounds: 1, s3Streams: 2, s4PerWorker: 2, s5Requests: 60, s5Rounds: 2, s6Hosts: 1000 }
-  : { s1Requests: 1500, s1Rounds: 5, s2Seconds: 4, s2Rounds: 3, s3Streams: 6, s4PerWorker: 3, s5Requests: 300, s5Rounds: 5, s6Hosts: 1000 };
+  : { s1Requests: 1500, s1Rounds: 5, s2Seconds: 4, s2Rounds: 3, s3Streams: 10, s4PerWorker: 3, s5Requests: 300, s5Rounds: 5, s6Hosts: 1000 };
 const params: BenchResults['params'] = {
   s1Requests: P.s1Requests,
   s2Concurrency: 32,
