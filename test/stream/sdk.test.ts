@@ -133,7 +133,7 @@ t.test('copilot (OpenAI-compatible at /chat/completions)', async (t) => {
 
 t.test('anthropic messages: thinking and text', async (t) => {
   current = { name: 'anthropic-messages.sse', gzip: false, seed: 8 };
-  const stream = anthropic.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 2048, messages: [{ role: 'user', content: 'hi' }], thinking: { type: 'enabled', budget_tokens: 1024 } });
+  const stream = anthropic.messages.stream({ model: 'claude-test-model', max_tokens: 2048, messages: [{ role: 'user', content: 'hi' }], thinking: { type: 'enabled', budget_tokens: 1024 } });
   let deltas = '';
   stream.on('text', (d) => (deltas += d));
   const msg = await stream.finalMessage();
@@ -148,7 +148,7 @@ t.test('anthropic messages: thinking and text', async (t) => {
 
 t.test('anthropic tool_use: input parses, both keys masked', async (t) => {
   current = { name: 'anthropic-tool-use.sse', gzip: true, seed: 9 };
-  const msg = await anthropic.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }] }).finalMessage();
+  const msg = await anthropic.messages.stream({ model: 'claude-test-model', max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }] }).finalMessage();
   const tool = msg.content.find((b) => b.type === 'tool_use');
   t.ok(tool && tool.type === 'tool_use');
   const input = (tool as { input: { path: string; content: string } }).input;
@@ -159,7 +159,7 @@ t.test('anthropic tool_use: input parses, both keys masked', async (t) => {
 
 t.test('anthropic mid-stream error: the SDK raises it, the partial key never shows', async (t) => {
   current = { name: 'anthropic-error.sse', gzip: false, seed: 10 };
-  const stream = anthropic.messages.stream({ model: 'claude-sonnet-4-5', max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }] });
+  const stream = anthropic.messages.stream({ model: 'claude-test-model', max_tokens: 1024, messages: [{ role: 'user', content: 'hi' }] });
   let text = '';
   stream.on('text', (d) => (text += d));
   await t.rejects(stream.finalMessage(), /Overloaded/);
