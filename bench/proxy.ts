@@ -17,7 +17,7 @@ import { s1Sequential, s2Throughput, s3StreamLatency, s4ConcurrentStreams, s5Fre
 import { mb } from './lib/stats.js';
 import { cpuSeconds, machineBusySeconds } from './lib/proc.js';
 
-const USAGE = 'usage: node --import tsx bench/proxy.ts [--quick] [--no-mitmproxy] [--only s1,s2,s3,s4,s5,s6] [--out FILE] [--cpu-prof DIR] [--wiretrail-bin FILE] [--variant NAME=BIN]...';
+const USAGE = 'usage: node --import tsx bench/proxy.ts [--quick] [--no-mitmproxy] [--only s1,s2,s3,s4,s5,s6] [--out FILE] [--cpu-prof DIR [--cpu-prof-interval US]] [--wiretrail-bin FILE] [--variant NAME=BIN]...';
 const argv = process.argv.slice(2);
 const flag = (f: string) => argv.includes(f);
 const value = (f: string) => {
@@ -26,7 +26,7 @@ const value = (f: string) => {
 };
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i]!;
-  if (a === '--only' || a === '--out' || a === '--cpu-prof' || a === '--wiretrail-bin' || a === '--variant') i++;
+  if (a === '--only' || a === '--out' || a === '--cpu-prof' || a === '--cpu-prof-interval' || a === '--wiretrail-bin' || a === '--variant') i++;
   else if (a !== '--quick' && a !== '--no-mitmproxy') {
     process.stderr.write(`${a === '--help' ? '' : `unknown argument ${a}\n`}${USAGE}\n`);
     process.exit(a === '--help' ? 0 : 2);
@@ -135,7 +135,9 @@ try {
   const prof = value('--cpu-prof');
   // --wiretrail-bin FILE: another build (e.g. a copy of bin/ + dist/ with an experimental change).
   const bin = value('--wiretrail-bin');
-  wiretrail = await startWiretrail(mock, { ...(prof ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${resolve(prof)}`] } : {}), ...(bin ? { bin: resolve(bin) } : {}) });
+  const profInterval = value('--cpu-prof-interval');
+  const profArgs = prof ? ['--cpu-prof', `--cpu-prof-dir=${resolve(prof)}`, ...(profInterval ? [`--cpu-prof-interval=${profInterval}`] : [])] : [];
+  wiretrail = await startWiretrail(mock, { ...(prof ? { nodeArgs: profArgs } : {}), ...(bin ? { bin: resolve(bin) } : {}) });
   children.push(wiretrail);
   const targets: Target[] = [directTarget(mock.port, mock.caPem), proxiedTarget('wiretrail', wiretrail.port, wiretrail.caPem, wiretrail.pid)];
   for (const v of variants) {

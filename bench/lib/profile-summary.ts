@@ -1,7 +1,8 @@
 // Summarises a V8 .cpuprofile (from `bench/proxy.ts --cpu-prof DIR`): self time per function and per
 // source file, and inclusive time of the functions under a name filter.
-// and (--stages) each sample attributed to the innermost wiretrail stage (src/<stage>/) or package on its stack.
-// Usage: node --import tsx bench/lib/profile-summary.ts FILE.cpuprofile [--top N] [--incl REGEX] [--stages]
+// (--stages) each sample attributed to the innermost wiretrail stage (src/<stage>/) or package on its stack,
+// and (--long MS) the stretches of busy samples longer than MS: what blocked the event loop.
+// Usage: node --import tsx bench/lib/profile-summary.ts FILE.cpuprofile [--top N] [--incl REGEX] [--stages] [--long MS]
 import { readFileSync } from 'node:fs';
 
 interface Node {
@@ -17,7 +18,7 @@ interface Profile {
 
 const [file, ...rest] = process.argv.slice(2);
 if (!file) {
-  process.stderr.write('usage: node --import tsx bench/lib/profile-summary.ts FILE.cpuprofile [--top N] [--incl REGEX] [--stages]\n');
+  process.stderr.write('usage: node --import tsx bench/lib/profile-summary.ts FILE.cpuprofile [--top N] [--incl REGEX] [--stages] [--long MS]\n');
   process.exit(2);
 }
 const top = Number(rest[rest.indexOf('--top') + 1] ?? 25) || 25;
@@ -95,4 +96,46 @@ if (rest.includes('--stages')) {
     stages.set(key, (stages.get(key) ?? 0) + dt);
   });
   print('self time by innermost stage or package on the stack (else the leaf file)', stages);
+}
+
+const longIdx = rest.indexOf('--long');
+if (longIdx >= 0) {
+  const minMs = Number(rest[longIdx + 1] ?? 3) || 3;
+  // A stretch: consecutive samples that are not (idle); its weight goes to the frames on its stacks.
+  const isIdle = (id: number) => byId.get(id)!.callFrame.functionName === '(idle)';
+  const stretches: { start: number; ms: number; frames: Map<string, number> }[] = [];
+  let cur: { start: number; ms: number; frames: Map<string, number> } | null = null;
+  let t = 0;
+  p.samples.forEach((id, i) => {
+    const dt = (p.timeDeltas[i] ?? 0) / 1000;
+    t += dt;
+    if (isIdle(id)) {
+      if (cur && cur.ms >= minMs) stretches.push(cur);
+      cur = null;
+      return;
+    }
+    cur ??= { start: t, ms: 0, frames: new Map() };
+    cur.ms += dt;
+    const seen = new Set<string>();
+    for (let n: number | undefined = id; n !== undefined; n = parent.get(n)) {
+      const node = byId.get(n)!;
+      const u = node.callFrame.url;
+      if (!u || u.startsWith('node:internal/process') || u.startsWith('node:internal/timers')) continue;
+      const l = label(node);
+      if (seen.has(l)) continue;
+      seen.add(l);
+      cur.frames.set(l, (cur.frames.get(l) ?? 0) + dt);
+    }
+  });
+  console.log(`\nbusy stretches of ${minMs} ms or more: ${stretches.length}`);
+  const byFrame = new Map<string, { n: number; ms: number }>();
+  for (const st of stretches) {
+    // the outermost frames present in (nearly) the whole stretch say what the task was
+    const top = [...st.frames].filter(([, ms]) => ms >= 0.8 * st.ms).map(([l]) => l).slice(0, 4).join(' < ');
+    const a = byFrame.get(top) ?? { n: 0, ms: 0 };
+    a.n++;
+    a.ms += st.ms;
+    byFrame.set(top, a);
+  }
+  for (const [k, a] of [...byFrame].sort((x, y) => y[1].ms - x[1].ms).slice(0, top)) console.log(`${String(a.n).padStart(5)} × ${(a.ms / a.n).toFixed(1).padStart(6)} ms avg  ${k || '(mixed)'}`);
 }
