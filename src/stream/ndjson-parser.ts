@@ -1,26 +1,14 @@
 // Incremental newline-delimited JSON reader (Ollama, JSON Lines). Lines end at LF (an optional CR
 // before it is dropped); blank lines are skipped; an unterminated last line is returned at end().
 // Lines are returned as text: the adapter decides what to do with text that is not JSON.
-import { StringDecoder } from 'node:string_decoder';
+import { StreamTextDecoder } from './text-decoder.js';
 
 export class NdjsonParser {
-  private readonly decoder = new StringDecoder('utf8');
-  private bomChecked = false;
+  private readonly text = new StreamTextDecoder(); // keeps a split UTF-8 sequence for the next read
   private partial: string[] = [];
 
-  private decode(chunk: Uint8Array): string {
-    return this.stripBom(this.decoder.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
-  }
-
-  /** One leading U+FEFF is not content (the UTF-8 decode step of the spec drops it). */
-  private stripBom(text: string): string {
-    if (this.bomChecked || text.length === 0) return text;
-    this.bomChecked = true;
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  }
-
   push(chunk: Uint8Array | string): string[] {
-    const text = typeof chunk === 'string' ? this.stripBom(chunk) : this.decode(chunk);
+    const text = this.text.push(chunk);
     const out: string[] = [];
     let start = 0;
     for (;;) {
@@ -38,7 +26,7 @@ export class NdjsonParser {
   }
 
   end(): string[] {
-    const out = this.push(this.stripBom(this.decoder.end()));
+    const out = this.push(this.text.end());
     const last = this.partial.join('');
     this.partial = [];
     const trimmed = last.endsWith('\r') ? last.slice(0, -1) : last;

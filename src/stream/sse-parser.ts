@@ -1,7 +1,7 @@
 // Incremental server-sent events parser following the WHATWG "event stream interpretation"
 // algorithm (https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation).
 // Bytes may be split anywhere: inside a UTF-8 sequence, between a CR and its LF, inside a field.
-import { StringDecoder } from 'node:string_decoder';
+import { StreamTextDecoder } from './text-decoder.js';
 
 /** One dispatched event. `event` is the raw event type buffer ('' when the block had no `event:` line). */
 export interface SseEvent {
@@ -23,8 +23,7 @@ export type SseItem =
   | { kind: 'id'; id: string };
 
 export class SseParser {
-  private readonly decoder = new StringDecoder('utf8'); // keeps a split UTF-8 sequence for the next read
-  private bomChecked = false;
+  private readonly text = new StreamTextDecoder(); // keeps a split UTF-8 sequence for the next read
   private line: string[] = []; // pieces of the current, unfinished line
   private lastWasCR = false; // the previous text ended with CR: an LF at the next start belongs to it
   private data: string[] = [];
@@ -34,20 +33,9 @@ export class SseParser {
   private lastEventId = '';
   private items: SseItem[] = [];
 
-  private decode(chunk: Uint8Array): string {
-    return this.stripBom(this.decoder.write(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)));
-  }
-
-  /** One leading U+FEFF is not content (the UTF-8 decode step of the spec drops it). */
-  private stripBom(text: string): string {
-    if (this.bomChecked || text.length === 0) return text;
-    this.bomChecked = true;
-    return text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  }
-
   /** Feeds bytes (or already decoded text); returns the items completed by them. */
   push(chunk: Uint8Array | string): SseItem[] {
-    const text = typeof chunk === 'string' ? this.stripBom(chunk) : this.decode(chunk);
+    const text = this.text.push(chunk);
     this.scan(text);
     return this.take();
   }
@@ -57,7 +45,7 @@ export class SseParser {
    * in `tail` (the unfinished line plus the fields already seen) so callers can keep a masked trace.
    */
   end(): { items: SseItem[]; tail: string } {
-    this.scan(this.stripBom(this.decoder.end()));
+    this.scan(this.text.end());
     const tail = this.pendingText();
     this.line = [];
     this.resetBlock();
