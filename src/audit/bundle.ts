@@ -273,12 +273,13 @@ async function checkBundle(path: string, trusted: Verifier[], report: BundleRepo
       try {
         cp = openCheckpoint(obj.checkpoint, keys);
       } catch (err) {
-        if (err instanceof NoteError) throw new BundleProblem('bad signature', null, `the bundle's checkpoint: ${err.message}`);
+        if (err instanceof NoteError) throw new BundleProblem('bad signature', null, `the bundle's checkpoint: ${err.message} (signature invalid)`);
         throw err;
       }
       if (!cp.verifiedBy.length) {
-        const by = cp.unknown.map((u) => `${u.name}+${u.keyHash}`).join(', ') || 'nobody';
-        throw new BundleProblem('bad signature', null, `the bundle's checkpoint is not signed by ${report.keySource === 'given' ? 'the given key' : 'a key in the bundle'} (signed by ${by})`);
+        const by = cp.unknown.map((u) => `${u.name}+${u.keyHash}`).join(', ') || 'none';
+        const whose = report.keySource === 'given' ? 'a key you did not give me' : 'a key that is not in the bundle';
+        throw new BundleProblem('unknown key', null, `the bundle's checkpoint is signed by ${whose} (key id ${by})`);
       }
       if (obj.origin !== cp.origin || obj.treeSize !== cp.size) throw new BundleProblem('modified', null, 'the bundle header does not match its checkpoint');
       header = { size: cp.size, root: cp.root, origin: cp.origin };

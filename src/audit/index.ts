@@ -10,6 +10,8 @@ export { openLocalReader, remoteReader, loadTrustedKeys, ReaderError, type Audit
 export { readPublicKeys, rotateSigningKey, SIGNING_KEY_FILE, PUBLIC_KEYS_FILE } from './signing-key.js';
 export { parseVerifier, parseSigner, type Verifier } from './note.js';
 export { parseTimeArg } from './time-arg.js';
+export { chooseLogKeys, keyChoiceLine, type KeyChoice } from './key-choice.js';
+export { readKeyRecord, recordSigningKey, KEY_RECORD_FILE, type KeyRecord } from './key-record.js';
 import { AuditLog, type AuditOptions } from './log.js';
 
 /** Opens (creating on first use) the audit log under opts.dataDir; the returned log is the proxy's Recorder. */

@@ -18,6 +18,7 @@ import { leafHashHex } from './merkle.js';
 import { TreeFrontier, TILE_WIDTH, rowCount, unpackTile, validTile, rangeHashFromTiles } from './tree.js';
 import { checkpointBody, openCheckpoint, signNote, validKeyName, type Signer, type Verifier } from './note.js';
 import { loadOrCreateSigner, readPublicKeys, rotateSigningKey } from './signing-key.js';
+import { recordSigningKey } from './key-record.js';
 import { openDb, syncWriteAheadLog, type Db } from './store.js';
 import { BlockBuilder, stripBodies } from './value.js';
 import { entriesFrom, findBlock, lastEntry, withReader } from './blocks.js';
@@ -140,6 +141,8 @@ export class AuditLog implements Recorder {
     const db = await openDb(opts.dataDir, { create: !opts.readOnly });
     const log = new AuditLog(db, signer, opts);
     try {
+      // Only the process holding the store's lock says which key signs it.
+      if (signer) recordSigningKey(opts.dataDir, opts.certsDir, signer);
       await log.loadState();
     } catch (err) {
       await db.close().catch(() => undefined);
@@ -571,6 +574,7 @@ export class AuditLog implements Recorder {
     if (this.opts.readOnly) throw new Error('audit log opened read-only');
     await this.drained();
     this.signer = rotateSigningKey(this.certsDir, this.origin);
+    recordSigningKey(this.dataDir, this.certsDir, this.signer);
     this.log.info({ key: this.signer.text }, 'audit: checkpoint signing key rotated');
     return this.signer;
   }

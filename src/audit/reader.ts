@@ -7,7 +7,7 @@ import { listSessions, readSession, sessionSummary, latestCheckpointNote, readPr
 import { verifyStore, readExternalCheckpoints, type VerifyReport } from './verify.js';
 import { exportBundle, type ExportFilter, type ExportStats } from './bundle.js';
 import { readPublicKeys, parseKeyList, PUBLIC_KEYS_FILE } from './signing-key.js';
-import { parseVerifier, type Verifier } from './note.js';
+import { openCheckpoint, parseVerifier, type Verifier } from './note.js';
 import { fromWire, type WireRecord } from './admin.js';
 import type { SessionSummary, StoredRecord } from './types.js';
 
@@ -44,7 +44,7 @@ export function loadTrustedKeys(keyArgs: string[], certsDir: string | null): Ver
 export interface LocalOptions {
   dataDir: string;
   certsDir: string;
-  /** Extra trusted keys (verify); the certs keyring is always included. */
+  /** Exactly the keys whose signatures count (verify) and that go into a bundle (export); default: the certs keyring. */
   keys?: Verifier[];
   witnessFiles?: string[];
 }
@@ -62,7 +62,7 @@ export async function openLocalReader(opts: LocalOptions): Promise<AuditReader> 
   }
   const prunedBefore = await readPrunedBefore(db);
   const trusted = () => {
-    const keys = [...(opts.keys ?? []), ...readPublicKeys(opts.certsDir)];
+    const keys = opts.keys ?? readPublicKeys(opts.certsDir);
     if (!keys.length) {
       throw new ReaderError(`no public key to check checkpoint signatures: ${join(opts.certsDir, PUBLIC_KEYS_FILE)} does not exist; pass --certs DIR or --key FILE`);
     }
@@ -83,13 +83,27 @@ export async function openLocalReader(opts: LocalOptions): Promise<AuditReader> 
     async *exportBundle(filter, stats) {
       const note = await latestCheckpointNote(db);
       if (!note) throw new ReaderError('the audit log has no signed checkpoint yet');
-      const keys = readPublicKeys(opts.certsDir);
+      const keys = opts.keys ?? readPublicKeys(opts.certsDir);
       if (!keys.length) throw new ReaderError(`no public key in ${join(opts.certsDir, PUBLIC_KEYS_FILE)} to put in the bundle; pass --certs DIR`);
+      requireSignedBy(note, keys);
       if (filter.session !== undefined && !(await sessionSummary(db, filter.session))) throw new ReaderError(`no session ${JSON.stringify(filter.session)} in the log`);
       yield* exportBundle({ db, checkpointNote: note, publicKeys: keys, prunedBefore }, filter, stats);
     },
     close: () => db.close(),
   };
+}
+
+/** A bundle must carry a key that verifies its checkpoint: refuse to export with another log's keys. */
+function requireSignedBy(note: string, keys: Verifier[]): void {
+  let c;
+  try {
+    c = openCheckpoint(note, keys);
+  } catch (err) {
+    throw new ReaderError(`the latest checkpoint does not verify: ${(err as Error).message}`);
+  }
+  if (!c.verifiedBy.length) {
+    throw new ReaderError(`the latest checkpoint is signed by a key you did not give me (key id ${c.unknown.map((u) => `${u.name}+${u.keyHash}`).join(', ') || 'none'}); pass --certs DIR of this log`);
+  }
 }
 
 function query(params: Record<string, string | number | undefined>): string {

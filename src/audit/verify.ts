@@ -18,7 +18,11 @@ import { encodeSummary, mergeUsers, summaryOf } from './session-state.js';
 import { LATEST_CHECKPOINT, readCheckpointFile } from './publish.js';
 import { join } from 'node:path';
 
-export type ProblemKind = 'modified' | 'missing' | 'reordered' | 'truncated' | 'fork' | 'bad signature';
+/**
+ * 'bad signature': a trusted key's signature does not verify (the checkpoint was changed or forged);
+ * 'unknown key': signed only by keys that were not given (another instance's log, or a replaced key).
+ */
+export type ProblemKind = 'modified' | 'missing' | 'reordered' | 'truncated' | 'fork' | 'bad signature' | 'unknown key';
 
 export interface VerifyProblem {
   kind: ProblemKind;
@@ -172,14 +176,17 @@ function openCp(note: string, where: string, trusted: Verifier[], seqHint: numbe
   try {
     c = openCheckpoint(note, trusted);
   } catch (err) {
-    if (err instanceof NoteError) return fail('bad signature', seqHint, `${where}: ${err.message}`);
+    if (err instanceof NoteError) return fail('bad signature', seqHint, `${where}: ${err.message} (signature invalid)`);
     throw err;
   }
-  if (!c.verifiedBy.length) {
-    const by = c.unknown.map((u) => `${u.name}+${u.keyHash}`).join(', ') || 'nobody';
-    return fail('bad signature', seqHint, `${where} (size ${c.size}) is not signed by a trusted key (signed by ${by})`);
-  }
+  if (!c.verifiedBy.length) return fail('unknown key', seqHint, unknownKeyMessage(where, c.size, c.unknown));
   return { size: c.size, root: c.root, origin: c.origin, signer: c.verifiedBy[0]!.text };
+}
+
+/** Names the key ids that did sign, so the reader can find the right key (or see that it was replaced). */
+function unknownKeyMessage(where: string, size: number, unknown: { name: string; keyHash: string }[]): string {
+  const ids = unknown.map((u) => `${u.name}+${u.keyHash}`).join(', ');
+  return ids ? `${where} (size ${size}) is signed by a key you did not give me (key id ${ids})` : `${where} (size ${size}) carries no signature`;
 }
 
 async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, report: VerifyReport, cursors: Cursor[]): Promise<void> {

@@ -5,7 +5,7 @@ import { finished } from 'node:stream/promises';
 import type { Command } from '../main.js';
 import { CliError, UsageError, parse } from '../args.js';
 import { adminFetch, readAdminToken } from '../../admin/client.js';
-import { openLocalReader, remoteReader, readPublicKeys, parseTimeArg, ReaderError, type AuditReader, type ExportFilter, type ExportStats } from '../../audit/index.js';
+import { openLocalReader, remoteReader, readPublicKeys, parseTimeArg, chooseLogKeys, keyChoiceLine, ReaderError, type AuditReader, type ExportFilter, type ExportStats } from '../../audit/index.js';
 
 const USAGE =
   'wiretrail export [--data DIR] [--certs DIR] [--session ID] [--since T] [--until T] [--user U] --out FILE [--admin URL]\n' +
@@ -58,7 +58,14 @@ export const command: Command = {
 
     let reader: AuditReader;
     try {
-      reader = values.admin ? remoteReader(values.admin, readAdminToken(certsDir)) : await openLocalReader({ dataDir: values.data ?? './data', certsDir });
+      if (values.admin) reader = remoteReader(values.admin, readAdminToken(certsDir));
+      else {
+        // The bundle carries the log's own keys, found the way verify finds them.
+        const dataDir = values.data ?? './data';
+        const choice = chooseLogKeys({ dataDir, keyArgs: [], certsDir: values.certs });
+        reader = await openLocalReader({ dataDir, certsDir, keys: choice.keys });
+        process.stderr.write(keyChoiceLine(choice) + '\n');
+      }
     } catch (err) {
       if (err instanceof ReaderError) throw new CliError(err.message);
       throw err;

@@ -1,8 +1,10 @@
 // wiretrail verify: checks the whole audit log; exit 0 intact, 1 on tampering (first bad seq + what failed).
+// Keys: --key pins exactly the given keys; otherwise the log's own certs folder (see audit/key-choice.ts).
+// One stderr line says which key file was used and why.
 import type { Command } from '../main.js';
 import { CliError, parse } from '../args.js';
 import { readAdminToken } from '../../admin/client.js';
-import { openLocalReader, remoteReader, loadTrustedKeys, ReaderError, type AuditReader, type VerifyReport } from '../../audit/index.js';
+import { openLocalReader, remoteReader, loadTrustedKeys, chooseLogKeys, keyChoiceLine, ReaderError, type AuditReader, type VerifyReport } from '../../audit/index.js';
 
 const USAGE = 'wiretrail verify [--data DIR] [--certs DIR] [--key PUBKEY]... [--witness FILE]... [--admin URL] [--json]';
 
@@ -33,12 +35,10 @@ export const command: Command = {
         reader = remoteReader(values.admin, readAdminToken(certsDir));
         given = loadTrustedKeys(values.key ?? [], null).map((k) => k.text);
       } else {
-        reader = await openLocalReader({
-          dataDir: values.data ?? './data',
-          certsDir,
-          keys: loadTrustedKeys(values.key ?? [], null),
-          witnessFiles: values.witness ?? [],
-        });
+        const dataDir = values.data ?? './data';
+        const choice = chooseLogKeys({ dataDir, keyArgs: values.key ?? [], certsDir: values.certs });
+        reader = await openLocalReader({ dataDir, certsDir, keys: choice.keys, witnessFiles: values.witness ?? [] });
+        if (!values.json) process.stderr.write(keyChoiceLine(choice) + '\n');
       }
     } catch (err) {
       if (err instanceof ReaderError) throw new CliError(err.message);
@@ -60,7 +60,7 @@ export const command: Command = {
       const foreign = report.signers.filter((s) => !given.includes(s));
       if (foreign.length) {
         report.ok = false;
-        report.problem = { kind: 'bad signature', seq: null, message: `bad signature: checkpoints are signed by ${foreign.join(', ')}, not by the key(s) passed with --key` };
+        report.problem = { kind: 'unknown key', seq: null, message: `unknown key: checkpoints are signed by a key you did not give me (${foreign.join(', ')})` };
       }
     }
     if (values.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
