@@ -12,7 +12,7 @@ import {
   type StoredRecord,
   type AuditRecord,
 } from './types.js';
-import { RECORD_KINDS, RECORD_VERSION, MAX_SESSION_ID, decodeRecord, findNonCanonical, recordText, recordUsers, sha256Hex, wellFormed } from './record.js';
+import { RECORD_KINDS, RECORD_VERSION, MAX_SESSION_ID, decodeRecord, findNonCanonical, recordAgents, recordText, recordUsers, sha256Hex, wellFormed } from './record.js';
 import * as K from './keys.js';
 import { leafHashHex } from './merkle.js';
 import { TreeFrontier, TILE_WIDTH, rowCount, unpackTile, validTile, rangeHashFromTiles } from './tree.js';
@@ -23,7 +23,7 @@ import { openDb, syncWriteAheadLog, type Db } from './store.js';
 import { BlockBuilder, stripBodies } from './value.js';
 import { entriesFrom, findBlock, lastEntry, withReader } from './blocks.js';
 import { CheckpointPublisher, type WitnessTarget } from './publish.js';
-import { encodeSummary, mergeUsers, summaryOf, type SessionState } from './session-state.js';
+import { encodeSummary, mergeAgents, mergeUsers, summaryOf, type SessionState } from './session-state.js';
 import { listSessions, readPrunedBefore, readSession, sessionSummary, type SessionFilter } from './read.js';
 import { readExternalCheckpoints, verifyStore, type VerifyReport } from './verify.js';
 import { exportBundle, type ExportFilter, type ExportStats } from './bundle.js';
@@ -310,6 +310,8 @@ export class AuditLog implements Recorder {
       st.lastTs = ts;
       const users = recordUsers(meta);
       if (users.length) st.users = mergeUsers(st.users, users);
+      const agents = recordAgents(meta);
+      if (agents.length) st.agents = mergeAgents(st.agents, agents);
       if (p.end) st.ended = true;
       if (isNew) fresh.set(st, encodeSummary(summaryOf(st)));
       touched.add(st);
@@ -513,6 +515,8 @@ export class AuditLog implements Recorder {
         st.lastTs = r.ts;
         const users = recordUsers(r.meta);
         if (users.length) st.users = mergeUsers(st.users, users);
+        const agents = recordAgents(r.meta);
+        if (agents.length) st.agents = mergeAgents(st.agents, agents);
         this.touchedSinceCp.add(st);
       }
     }

@@ -158,3 +158,10 @@ export function recordUsers(meta: JsonObject): readonly string[] {
   if (typeof id.email === 'string' && id.email) out.push(id.email);
   return out;
 }
+
+/** `name/version` of the agent a proxy recorded in meta.agent (see src/proxy/user-agent.ts), or none. */
+export function recordAgents(meta: JsonObject): readonly string[] {
+  const a = meta.agent as JsonValue | undefined;
+  if (!a || typeof a !== 'object' || Array.isArray(a) || typeof a.name !== 'string' || !a.name) return NO_USERS;
+  return [typeof a.version === 'string' && a.version ? `${a.name}/${a.version}` : a.name];
+}

@@ -12,6 +12,7 @@ export interface SessionState {
   firstTs: number;
   lastTs: number;
   users: string[];
+  agents?: string[];
   ended: boolean;
   /** The summary as of the last committed batch (what readers may see). */
   committed: SessionSummary | null;
@@ -30,6 +31,7 @@ export function summaryOf(s: Omit<SessionState, 'committed' | 'json'>): SessionS
     ended: s.ended,
     lastHash: s.lastHash ?? '',
     users: s.users,
+    ...(s.agents?.length ? { agents: s.agents } : {}),
   };
 }
 
@@ -41,11 +43,18 @@ export function summaryOf(s: Omit<SessionState, 'committed' | 'json'>): SessionS
 export function encodeSummary(s: SessionSummary): Buffer {
   let users = '';
   for (const u of s.users) users += (users ? ',' : '') + JSON.stringify(u);
+  // "agents" sorts first; it is left out when empty so summaries written before it existed still match.
+  const agents = s.agents?.length ? `"agents":[${s.agents.map((a) => JSON.stringify(a)).join(',')}],` : '';
   return Buffer.from(
-    `{"count":${s.count},"ended":${s.ended},"firstSeq":${s.firstSeq},"firstTs":${s.firstTs},"lastHash":${JSON.stringify(s.lastHash)}` +
+    `{${agents}"count":${s.count},"ended":${s.ended},"firstSeq":${s.firstSeq},"firstTs":${s.firstTs},"lastHash":${JSON.stringify(s.lastHash)}` +
       `,"lastSeq":${s.lastSeq},"lastTs":${s.lastTs},"session":${JSON.stringify(s.session)},"users":[${users}]}`,
     'utf8',
   );
+}
+
+/** Adds a record's agents to the session's (same bound and order as users). */
+export function mergeAgents(agents: string[] | undefined, add: readonly string[]): string[] {
+  return mergeUsers(agents ?? [], add);
 }
 
 export function mergeUsers(users: string[], add: readonly string[]): string[] {

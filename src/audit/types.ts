@@ -104,4 +104,6 @@ export interface SessionSummary {
   lastHash: string;
   /** meta.identity subjects and emails seen on the session's records (sorted, at most 16). */
   users: string[];
+  /** Agents (`name/version`, from meta.agent) seen on the session's records (sorted, at most 16); absent when none. */
+  agents?: string[];
 }

@@ -6,7 +6,7 @@
 import { hash } from 'node:crypto';
 import type { Db } from './store.js';
 import * as K from './keys.js';
-import { RECORD_KINDS, RECORD_VERSION, decodeRecord, parseRecordText, recordUsers } from './record.js';
+import { RECORD_KINDS, RECORD_VERSION, decodeRecord, parseRecordText, recordAgents, recordUsers } from './record.js';
 import type { AuditRecord, SessionSummary } from './types.js';
 import { leafHashOfPrefixed } from './merkle.js';
 import { ENTRY_HEADER, entryCount } from './value.js';
@@ -14,7 +14,7 @@ import { lastEntry, withReader } from './blocks.js';
 import { TreeFrontier, TILE_WIDTH, rowCount, validTile, type TileWrite } from './tree.js';
 import { NoteError, openCheckpoint, type Verifier } from './note.js';
 import { MultisetDigest } from './multiset.js';
-import { encodeSummary, mergeUsers, summaryOf } from './session-state.js';
+import { encodeSummary, mergeAgents, mergeUsers, summaryOf } from './session-state.js';
 import { LATEST_CHECKPOINT, readCheckpointFile } from './publish.js';
 import { join } from 'node:path';
 
@@ -84,6 +84,7 @@ interface SessionTrack {
   firstTs: number;
   lastTs: number;
   users: string[];
+  agents?: string[];
   /** The summary the writer last stored for this session while it is open. */
   expect: SessionSummary | null;
 }
@@ -420,6 +421,8 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
       st.lastTs = r.ts;
       const users = recordUsers(r.meta);
       if (users.length) st.users = mergeUsers(st.users, users);
+      const agents = recordAgents(r.meta);
+      if (agents.length) st.agents = mergeAgents(st.agents, agents);
       if (r.sessionSeq === 0) st.expect = summaryOf({ ...st, ended: false });
       if (r.kind === 'session-end') {
         expSummary.add(summaryEntry(summaryOf({ ...st, ended: true })));

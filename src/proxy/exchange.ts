@@ -5,6 +5,7 @@ import { StoreUnavailableError, type JsonObject } from '../audit/types.js';
 import { identityMeta } from '../identity/types.js';
 import { describeUpstreamError } from '../upstream/index.js';
 import { forwardable, recordedHeaders } from './headers.js';
+import { agentFromUserAgent } from './user-agent.js';
 import type { ConnContext } from './session.js';
 import type { ProxyDeps, ProxyLimits, Output } from './deps.js';
 
@@ -132,6 +133,8 @@ export async function handleExchange(
       injected: Object.keys(cred.set).map((h) => h.toLowerCase()),
     };
     if (clientKey) requestMeta.clientSentKey = clientKey;
+    const agent = agentFromUserAgent(req.headers['user-agent']);
+    if (agent) requestMeta.agent = { name: agent.name, version: agent.version };
     await record('request', requestMeta, masked.body);
     for (const [k, v] of Object.entries(cred.set)) headers[k.toLowerCase()] = v;
 

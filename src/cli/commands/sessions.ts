@@ -81,8 +81,8 @@ export const command: Command = {
 
 function table(sessions: SessionSummary[]): string {
   if (!sessions.length) return 'no sessions\n';
-  const rows = sessions.map((s) => [iso(s.firstTs), s.session, String(s.count), s.ended ? 'ended' : 'open', s.users.join(',') || '-']);
-  const head = ['FIRST SEEN', 'SESSION', 'RECORDS', 'STATE', 'USERS'];
+  const rows = sessions.map((s) => [iso(s.firstTs), s.session, String(s.count), s.ended ? 'ended' : 'open', s.agents?.join(',') || '-', s.users.join(',') || '-']);
+  const head = ['FIRST SEEN', 'SESSION', 'RECORDS', 'STATE', 'AGENT', 'USERS'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   return [head, ...rows].map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]!))).join('  ')).join('\n') + '\n';
 }
@@ -107,7 +107,7 @@ function bodyText(r: StoredRecord): string | null {
 
 function transcript(s: SessionSummary, records: StoredRecord[]): string {
   const out = [
-    `session ${s.session}: ${s.count} records, ${s.ended ? 'ended' : 'open'}, ${iso(s.firstTs)} .. ${iso(s.lastTs)}${s.users.length ? `, users ${s.users.join(', ')}` : ''}`,
+    `session ${s.session}: ${s.count} records, ${s.ended ? 'ended' : 'open'}, ${iso(s.firstTs)} .. ${iso(s.lastTs)}${s.agents?.length ? `, agent ${s.agents.join(', ')}` : ''}${s.users.length ? `, users ${s.users.join(', ')}` : ''}`,
   ];
   for (const r of records) {
     out.push(`#${r.sessionSeq} seq ${r.seq} ${iso(r.ts)} ${r.kind} ${JSON.stringify(r.meta)}`);
