@@ -38,7 +38,7 @@ t.test('verify, sessions, export and verify-bundle on a stopped proxy', async (t
   r = await runHere(['sessions', 'list', '--data', dataDir]);
   t.equal(r.code, 0);
   t.match(r.stdout, /FIRST SEEN\s+SESSION\s+RECORDS\s+STATE\s+AGENT\s+USERS/);
-  t.match(r.stdout, /sess-alice\s+44\s+ended\s+alice@example\.test,sub-alice/);
+  t.match(r.stdout, /sess-alice\s+44\s+ended\s+-\s+alice@example\.test,sub-alice/);
   r = await runHere(['sessions', 'list', '--data', dataDir, '--user', 'token:bob', '--json']);
   t.same(JSON.parse(r.stdout).map((s: { session: string }) => s.session), ['sess-bob']);
 
