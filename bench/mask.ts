@@ -4,11 +4,15 @@
 // 2. Hold-back distribution: characters held after each push while the code answer streams.
 // 3. Added latency per push for text with no secret-like content: time of push() with masking on,
 //    against the same loop with masking off (the chunk passed through), p50/p99/max.
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { createMaskEngine } from '../src/mask/index.js';
 import { loadJsonl } from '../test/mask/corpus/evaluate.js';
 import { makeGenerators, NAMED, type PositiveCase } from '../test/mask/corpus/generate.js';
 import { rng } from '../test/mask/corpus/rng.js';
+import { evaluateCorpus } from '../test/mask/independent/evaluate.js';
+import { generateCorpus } from '../test/mask/independent/generate.js';
+import { reportMarkdown } from '../test/mask/independent/report.js';
 
 export interface Quantiles {
   n: number;
@@ -218,4 +222,13 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   console.log(`push()      masking on, no secrets    ${q(r.pushUsOn, ' µs')}`);
   console.log(`push()      masking off               ${q(r.pushUsOff, ' µs')}`);
   console.log(`added latency per push p99            ${(r.addedP99Us / 1000).toFixed(4)} ms (target ≤ 1 ms)`);
+  // issue 10: the independent corpus (test/mask/independent), worst case over adversarial splits
+  const t0 = Date.now();
+  const c = generateCorpus();
+  const md = reportMarkdown(evaluateCorpus(c.positives, c.negatives), Date.now() - t0);
+  console.log('\n' + md);
+  const dir = new URL('./results/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(new URL('mask-independent.md', dir), md);
+  console.log('(written to bench/results/mask-independent.md)');
 }

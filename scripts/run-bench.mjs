@@ -12,14 +12,18 @@ const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
 let benches = ['proxy', 'audit', 'mask', 'stream'];
 const passThrough = [];
+const positional = [];
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i];
   if (a === '--benches') benches = (argv[++i] ?? '').split(',').map((s) => s.trim()).filter(Boolean);
   else if (a === '--help') {
     console.log('usage: npm run bench -- [--quick] [--benches proxy,audit,mask,stream] [--no-mitmproxy] [--only s1,...,s6] [--cpu-prof DIR]');
     process.exit(0);
-  } else passThrough.push(a);
+  } else if (['proxy', 'audit', 'mask', 'stream'].includes(a) && !a.startsWith('-')) positional.push(a);
+  else passThrough.push(a);
 }
+// `npm run bench -- mask` (bench names as words) runs just those
+if (positional.length) benches = positional;
 const known = new Set(['proxy', 'audit', 'mask', 'stream']);
 for (const b of benches) {
   if (!known.has(b)) {
