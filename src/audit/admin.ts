@@ -9,6 +9,7 @@
 //   GET  /v1/audit/public-keys                            verifier keys, one per line (text/plain)
 //   POST /v1/audit/rotate-key                             {key: new verifier key}
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { BadRequestError, statusOf } from '../errors/index.js';
 import { sendJson, type AdminRoute } from '../admin/types.js';
 import type { AuditLog } from './log.js';
 import type { StoredRecord } from './types.js';
@@ -27,7 +28,7 @@ export function fromWire(r: WireRecord): StoredRecord {
   return { ...r, body: r.body === null ? null : Buffer.from(r.body, 'base64') };
 }
 
-class BadRequest extends Error {}
+class BadRequest extends BadRequestError {}
 
 function intParam(url: URL, name: string): number | undefined {
   const v = url.searchParams.get(name);
@@ -67,7 +68,8 @@ function guarded(fn: Handler): Handler {
         res.destroy(err as Error);
         return;
       }
-      sendJson(res, err instanceof BadRequest ? 400 : /^no session /.test(msg) ? 404 : 500, { error: msg });
+      // The error's class decides the status (NotFoundError → 404, BadRequest → 400), never its wording.
+      sendJson(res, statusOf(err), { error: msg });
     }
   };
 }

@@ -4,6 +4,7 @@
 //   last     {"type":"end","records":N,"sha256":<hex SHA-256 of every byte before this line>}
 // Every line is canonical JSON (RFC 8785). Authenticity comes from the checkpoint signature and the
 // inclusion proofs; the trailer hash makes any other change (filters, spacing) fail as well.
+import { NotFoundError } from '../errors/index.js';
 import { createHash, hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Db } from './store.js';
@@ -110,7 +111,7 @@ export async function* exportBundle(src: ExportSource, filter: ExportFilter, sta
 async function* selectSeqs(db: Db, so: object, filter: ExportFilter, size: number, stats: ExportStats): AsyncGenerator<number[]> {
   const sessions: string[] = [];
   if (filter.session !== undefined) {
-    if (!(await db.get(K.sessionIdKey(filter.session), so))) throw new Error(`no session ${JSON.stringify(filter.session)} in the log`);
+    if (!(await db.get(K.sessionIdKey(filter.session), so))) throw new NotFoundError(`no session ${JSON.stringify(filter.session)} in the log`);
     sessions.push(filter.session);
   } else if (filter.user !== undefined) {
     for await (const v of db.values({ gte: 's/', lt: 's0', ...so })) {

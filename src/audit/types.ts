@@ -53,13 +53,8 @@ export interface Recorder {
   close(): Promise<void>;
 }
 
-/** Raised (or rejected with) when the store cannot accept writes: disk full, I/O error, closed. */
-export class StoreUnavailableError extends Error {
-  override readonly name = 'StoreUnavailableError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
-}
+/** Raised (or rejected with) when the store cannot accept writes: disk full, I/O error, closed (503, fail closed). */
+export { StoreUnavailableError } from '../errors/index.js';
 
 /** One committed log record, as hashed (its RFC 8785 canonical JSON is the Merkle leaf data). */
 export interface AuditRecord {

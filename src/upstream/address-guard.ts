@@ -1,5 +1,6 @@
 // SSRF guard: which resolved addresses a tunnel or upstream connection may reach.
 // Learned from smokescreen: classify the *resolved* IP, dial exactly that IP, never re-resolve.
+import { DestinationProhibitedError } from '../errors/index.js';
 import { BlockList, isIP } from 'node:net';
 
 // Separate lists: node's BlockList matches IPv4 addresses against IPv6 rules as mapped addresses.
@@ -53,9 +54,9 @@ export function isNonPublicAddress(ip: string): boolean {
   return true; // not an IP: never treat as public
 }
 
-export class BlockedAddressError extends Error {
+/** SSRF guard refusal: 403 with Proxy-Status `destination_ip_prohibited` (the class decides, not the text). */
+export class BlockedAddressError extends DestinationProhibitedError {
   override readonly name = 'BlockedAddressError';
-  readonly code = 'EWIRETRAIL_BLOCKED_ADDRESS';
   constructor(readonly host: string, readonly address: string) {
     super(`refusing to connect to ${host}: it resolves to non-public address ${address} (add it to allow_private in the policy to permit it)`);
   }

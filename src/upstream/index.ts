@@ -5,7 +5,8 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import { readFileSync, existsSync } from 'node:fs';
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
+import { WiretrailError, type ProxyErrorType } from '../errors/index.js';
 import { resolveTarget, type ConnectToRule, type ResolveOptions, type Resolved } from './resolve.js';
 
 export { parseConnectTo, resolveTarget, type ConnectToRule, type Resolved } from './resolve.js';
@@ -26,15 +27,25 @@ export interface UpstreamRequest {
   method: string;
   path: string;
   headers: http.OutgoingHttpHeaders;
-  body: Buffer;
+  /** A whole body, or a stream piped through with backpressure (unrecorded plain-HTTP forwards). */
+  body: Buffer | Readable;
   signal: AbortSignal;
 }
 
-/** An upstream failure translated for the client: status, and a one-line reason without secrets. */
-export class UpstreamError extends Error {
+/** An upstream failure translated for the client: status, Proxy-Status type, one line without secrets. */
+export class UpstreamError extends WiretrailError {
   override readonly name = 'UpstreamError';
-  constructor(message: string, readonly status: number, readonly code: string) {
-    super(message);
+  override readonly code: string;
+  override readonly status: number;
+  override readonly proxyStatus: ProxyErrorType;
+  /** The socket-level cause (ECONNREFUSED, CERT_HAS_EXPIRED, …), for the log line. */
+  readonly errno: string;
+  constructor(message: string, status: number, code: string, proxyStatus: ProxyErrorType, errno: string, cause?: unknown) {
+    super(message, { cause });
+    this.status = status;
+    this.code = code;
+    this.proxyStatus = proxyStatus;
+    this.errno = errno;
   }
 }
 
@@ -62,18 +73,18 @@ const TLS_VERIFY_CODES = new Set([
   'CERT_UNTRUSTED', 'CERT_REVOKED', 'INVALID_CA', 'CERT_SIGNATURE_FAILURE', 'HOSTNAME_MISMATCH',
 ]);
 
-/** Maps a connection error to a status and one clear line. */
-export function describeUpstreamError(err: unknown, host: string): UpstreamError {
-  if (err instanceof UpstreamError) return err;
+/** Maps a connection error to a status and one clear line. Errors already in the hierarchy pass through. */
+export function describeUpstreamError(err: unknown, host: string): WiretrailError {
+  if (err instanceof WiretrailError) return err;
   const e = err as NodeJS.ErrnoException & { reason?: string };
-  const code = e?.code ?? 'EUPSTREAM';
-  if (code === 'EWIRETRAIL_BLOCKED_ADDRESS') return new UpstreamError(e.message, 403, code);
-  if (TLS_VERIFY_CODES.has(code)) return new UpstreamError(`upstream TLS certificate of ${host} is not trusted: ${code}`, 502, code);
-  if (code === 'ECONNREFUSED') return new UpstreamError(`upstream ${host} refused the connection`, 502, code);
-  if (code === 'ETIMEDOUT' || code === 'ECONNTIMEOUT') return new UpstreamError(`upstream ${host} did not answer in time`, 504, code);
-  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return new UpstreamError(`upstream ${host} does not resolve (${code})`, 502, code);
-  if (code === 'ECONNRESET' || code === 'EPIPE') return new UpstreamError(`upstream ${host} closed the connection`, 502, code);
-  return new UpstreamError(`upstream ${host} failed: ${code}`, 502, code);
+  const errno = e?.code ?? 'EUPSTREAM';
+  const up = (msg: string, status: number, code: string, type: ProxyErrorType) => new UpstreamError(msg, status, code, type, errno, err);
+  if (TLS_VERIFY_CODES.has(errno)) return up(`upstream TLS certificate of ${host} is not trusted: ${errno}`, 502, 'WT_ERR_UPSTREAM_TLS', 'tls_certificate_error');
+  if (errno === 'ECONNREFUSED') return up(`upstream ${host} refused the connection`, 502, 'WT_ERR_UPSTREAM_REFUSED', 'connection_refused');
+  if (errno === 'ETIMEDOUT' || errno === 'ECONNTIMEOUT') return up(`upstream ${host} did not answer in time`, 504, 'WT_ERR_UPSTREAM_TIMEOUT', 'connection_timeout');
+  if (errno === 'ENOTFOUND' || errno === 'EAI_AGAIN') return up(`upstream ${host} does not resolve (${errno})`, 502, 'WT_ERR_UPSTREAM_DNS', 'destination_not_found');
+  if (errno === 'ECONNRESET' || errno === 'EPIPE') return up(`upstream ${host} closed the connection`, 502, 'WT_ERR_UPSTREAM_RESET', 'connection_terminated');
+  return up(`upstream ${host} failed: ${errno}`, 502, 'WT_ERR_UPSTREAM', 'destination_unavailable');
 }
 
 export class Upstream {
@@ -181,7 +192,8 @@ export class Upstream {
       req.setTimeout(this.idleTimeoutMs, () => req.destroy(Object.assign(new Error('upstream idle timeout'), { code: 'ETIMEDOUT' })));
       req.once('response', resolve);
       req.once('error', (err) => reject(describeUpstreamError(err, r.host)));
-      req.end(r.body.length ? r.body : undefined);
+      if (Buffer.isBuffer(r.body)) req.end(r.body.length ? r.body : undefined);
+      else r.body.pipe(req);
     });
   }
 
