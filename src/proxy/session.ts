@@ -23,6 +23,8 @@ export interface ConnContext {
   inflight: Set<Promise<void>>;
   /** Last failure worth a field on the connection's log line. */
   error?: string;
+  /** The refusal that ended (or last hit) this connection, for the canonical log line. */
+  refusal?: { status: number; code: string; reason: string };
 }
 
 /** Time-sortable session id: 12 hex digits of milliseconds, then 64 random bits. */

@@ -1,0 +1,56 @@
+// CONNECT routing: parse the authority, authenticate, ask the policy, then refuse, tunnel blindly, or
+// hand the socket to interception. Routing uses the CONNECT authority only.
+import type { IncomingMessage } from 'node:http';
+import type net from 'node:net';
+import type { JsonObject } from '../audit/types.js';
+import { identityMeta } from '../identity/types.js';
+import { BadRequestError, PolicyDeniedError, ProxyAuthError } from '../errors/index.js';
+import { parseConnectAuthority } from './authority.js';
+import { ANONYMOUS } from './connection.js';
+import { PROXY_AUTHENTICATE } from './exchange.js';
+import { intercept, type InterceptEnv } from './intercept.js';
+import { tunnel } from './tunnel.js';
+
+export async function onConnect(env: InterceptEnv, req: IncomingMessage, socket: net.Socket, head: Buffer): Promise<void> {
+  const { deps, conns } = env;
+  conns.adopt(socket);
+  // Errors after this point are handled by the paths below; a reset client must not crash the process.
+  socket.on('error', () => undefined);
+  let target;
+  try {
+    target = parseConnectAuthority(req.url);
+  } catch (err) {
+    await conns.refuse(null, { kind: 'raw', socket }, new BadRequestError((err as Error).message, { cause: err }));
+    return;
+  }
+  const authOutcome = await deps.auth.authenticate(proxyAuthorization(req));
+  const ctx = conns.create(socket, target.host, target.port, 'https', authOutcome.ok ? authOutcome.identity : ANONYMOUS);
+  const raw = { kind: 'raw' as const, socket };
+  if (!authOutcome.ok) {
+    ctx.decision = { action: 'deny', reason: `authentication: ${authOutcome.reason}`, rule: null };
+    const err = new ProxyAuthError(`proxy authentication required: ${authOutcome.reason}`, { headers: { 'proxy-authenticate': PROXY_AUTHENTICATE } });
+    await conns.refuse(ctx, raw, err, { endsConnection: true, meta: { phase: 'connect', target: `${target.host}:${target.port}`, client: ctx.client.address } });
+    return;
+  }
+  ctx.decision = deps.policy.decide(target.host);
+  const connectMeta: JsonObject = {
+    target: `${target.host}:${target.port}`,
+    client: ctx.client.address,
+    clientPort: ctx.client.port,
+    decision: ctx.decision.action,
+    reason: ctx.decision.reason,
+    rule: ctx.decision.rule,
+    identity: identityMeta(ctx.identity),
+  };
+  if (ctx.decision.action === 'deny') {
+    await conns.refuse(ctx, raw, new PolicyDeniedError(ctx.decision.reason), { endsConnection: true, meta: connectMeta });
+    return;
+  }
+  if (ctx.decision.action === 'tunnel') return tunnel(env, ctx, socket, head, connectMeta);
+  return intercept(env, ctx, socket, head, connectMeta);
+}
+
+export function proxyAuthorization(req: IncomingMessage): string | undefined {
+  const header = req.headers['proxy-authorization'];
+  return Array.isArray(header) ? header[0] : header;
+}

@@ -1,0 +1,144 @@
+// Per-connection bookkeeping shared by the CONNECT, intercept and plain-HTTP paths: a context per client
+// socket (Symbol-free WeakMap, as mockttp keeps per-socket state apart), the one canonical decision line
+// per connection (smokescreen's CANONICAL-PROXY-DECISION), and the one refusal path every stage uses.
+import type { Duplex } from 'node:stream';
+import type net from 'node:net';
+import type { Logger } from 'pino';
+import type { JsonObject, RecordKind, Recorder } from '../audit/types.js';
+import type { Identity } from '../identity/types.js';
+import { StoreUnavailableError, type WiretrailError } from '../errors/index.js';
+import { reply, type ReplyTarget } from './reply.js';
+import { newSessionId, type ConnContext } from './session.js';
+import type { MaskEngineLike } from './deps.js';
+
+export const ANONYMOUS: Identity = Object.freeze({ kind: 'anonymous', subject: null, groups: [], attributes: {}, expiresAt: null }) as Identity;
+
+export class Connections {
+  /** Client socket (or its TLS wrapper) → its connection context. */
+  private readonly contexts = new WeakMap<Duplex, ConnContext>();
+  /** Every client socket still open, for close(). */
+  readonly open = new Set<Duplex>();
+
+  constructor(
+    private readonly recorder: Recorder,
+    private readonly logger: Logger,
+    private readonly mask: MaskEngineLike,
+  ) {}
+
+  /** Tracks a client socket until it closes. */
+  adopt(socket: Duplex): void {
+    this.open.add(socket);
+    socket.once('close', () => this.open.delete(socket));
+  }
+
+  create(socket: net.Socket, host: string, port: number, scheme: 'https' | 'http', identity: Identity): ConnContext {
+    const ctx: ConnContext = {
+      session: newSessionId(),
+      client: { address: socket.remoteAddress ?? '?', port: socket.remotePort ?? 0 },
+      target: { host, port },
+      scheme,
+      decision: { action: 'deny', reason: 'undecided', rule: null },
+      identity,
+      mask: this.mask.session(),
+      startedAt: Date.now(),
+      requests: 0,
+      bytesFromClient: 0,
+      bytesToClient: 0,
+      ended: false,
+      inflight: new Set(),
+    };
+    this.contexts.set(socket, ctx);
+    return ctx;
+  }
+
+  bind(socket: Duplex, ctx: ConnContext): void {
+    this.contexts.set(socket, ctx);
+  }
+
+  of(socket: Duplex): ConnContext | undefined {
+    return this.contexts.get(socket);
+  }
+
+  append(ctx: ConnContext, kind: RecordKind, meta: JsonObject, body?: Buffer): Promise<unknown> {
+    return this.recorder.append({ session: ctx.session, kind, meta, ...(body && body.length ? { body } : {}) });
+  }
+
+  /** Runs an exchange so the session's end waits for its last records. */
+  async track(ctx: ConnContext, p: Promise<void>): Promise<void> {
+    ctx.inflight.add(p);
+    try {
+      await p;
+    } finally {
+      ctx.inflight.delete(p);
+    }
+  }
+
+  /** The one decision line per connection, and the session's closing record. */
+  async finish(ctx: ConnContext, extra: Record<string, unknown> = {}): Promise<void> {
+    if (ctx.ended) return;
+    ctx.ended = true;
+    // Exchanges still writing their last records (client abort) come before the session's end.
+    await Promise.allSettled([...ctx.inflight]);
+    this.logger.info(
+      {
+        session: ctx.session,
+        client: ctx.client.address,
+        host: ctx.target.host,
+        port: ctx.target.port,
+        decision: ctx.decision.action,
+        reason: ctx.decision.reason,
+        identity: ctx.identity.subject,
+        requests: ctx.requests,
+        bytesIn: ctx.bytesFromClient,
+        bytesOut: ctx.bytesToClient,
+        durationMs: Date.now() - ctx.startedAt,
+        ...(ctx.error ? { error: ctx.error } : {}),
+        ...(ctx.refusal ? { refusal: ctx.refusal } : {}),
+        ...extra,
+      },
+      'connection',
+    );
+    try {
+      await this.recorder.endSession(ctx.session, { requests: ctx.requests });
+    } catch (err) {
+      this.logger.error({ session: ctx.session, err: (err as Error).message }, 'could not close audit session');
+    }
+  }
+
+  /**
+   * The one refusal path: record the refusal (when there is a session and the store can take it), reply
+   * with status + Proxy-Status, and log once. A refusal that ends the connection is logged on the
+   * connection's canonical line (finish); one inside a living connection gets its own `refused` line.
+   */
+  async refuse(ctx: ConnContext | null, to: ReplyTarget, err: WiretrailError, opts: { meta?: JsonObject; n?: number; endsConnection?: boolean } = {}): Promise<void> {
+    const fields = { status: err.status, code: err.code, reason: err.message.split('\n')[0]! };
+    let recorded: boolean | 'no-session' = 'no-session';
+    if (ctx && !ctx.ended) {
+      ctx.error = err.code;
+      ctx.refusal = fields;
+      recorded = await this.recordRefusal(ctx, err, opts);
+    }
+    reply(to, err);
+    const line = { ...(ctx ? { session: ctx.session, host: ctx.target.host, client: ctx.client.address } : {}), ...fields, recorded };
+    if (ctx && opts.endsConnection) {
+      await this.finish(ctx);
+      return;
+    }
+    if (err.status >= 500) this.logger.error(line, 'refused');
+    else this.logger.warn(line, 'refused');
+  }
+
+  private async recordRefusal(ctx: ConnContext, err: WiretrailError, opts: { meta?: JsonObject; n?: number }): Promise<boolean> {
+    // The store itself failed: recording the refusal would fail the same way.
+    if (err instanceof StoreUnavailableError) return false;
+    const meta: JsonObject = { ...(opts.n !== undefined ? { n: opts.n } : {}), ...opts.meta, reason: err.message, status: err.status, code: err.code };
+    try {
+      await this.append(ctx, err.recordKind, meta);
+      return true;
+    } catch (e) {
+      // Deliberate: the client still gets its answer; the gap is logged (the store's own failure is loud).
+      this.logger.error({ session: ctx.session, code: err.code, err: (e as Error).message }, 'refusal not recorded');
+      return false;
+    }
+  }
+}
