@@ -14,6 +14,7 @@ WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
+COPY preload ./preload
 COPY policies ./policies
 COPY package.json ./
 RUN mkdir -p /var/lib/wiretrail/data /var/lib/wiretrail/certs \

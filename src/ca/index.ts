@@ -28,3 +28,13 @@ export {
   type Shell,
   type ClientEnvOptions,
 } from './client-env.js';
+export {
+  CLIENTS,
+  clientRecipe,
+  formatEnvLines,
+  nodeProxyPreload,
+  preloadOption,
+  preloadPath,
+  type ClientName,
+  type EnvLine,
+} from './client-recipes.js';

@@ -14,10 +14,18 @@ import {
   DEFAULT_NO_PROXY,
   BUNDLE_FILE,
   SHELLS,
+  CLIENTS,
+  clientRecipe,
+  formatEnvLines,
+  nodeProxyPreload,
+  preloadOption,
+  preloadPath,
+  type ClientName,
+  type EnvLine,
   type Shell,
 } from '../../ca/index.js';
 
-const USAGE = `wiretrail env [--proxy URL] [--certs DIR] [--no-proxy LIST] [--bundle FILE] [--shell sh|fish|powershell]
+const USAGE = `wiretrail env [--client NAME] [--proxy URL] [--certs DIR] [--no-proxy LIST] [--bundle FILE] [--shell sh|fish|powershell]
 
   Prints environment lines for a client: eval "$(wiretrail env)" (sh), wiretrail env --shell fish | source,
   wiretrail env --shell powershell | Invoke-Expression.
@@ -25,7 +33,9 @@ const USAGE = `wiretrail env [--proxy URL] [--certs DIR] [--no-proxy LIST] [--bu
   --certs     certificate directory (default ./certs); the CA is created there if missing
   --no-proxy  comma-separated hosts that bypass the proxy (default ${DEFAULT_NO_PROXY.join(',')})
   --bundle    where to write system roots + our CA (default <certs>/${BUNDLE_FILE})
-  --shell     output syntax (default sh)`;
+  --shell     output syntax (default sh)
+  --client    only the lines one client needs, each with a note: ${CLIENTS.join('|')}
+  On Node.js < 22.21 (which ignores NODE_USE_ENV_PROXY) NODE_OPTIONS loads a preload that makes fetch use the proxy.`;
 
 export const command: Command = {
   summary: 'print the environment lines that point a client at wiretrail',
@@ -38,6 +48,7 @@ export const command: Command = {
         'no-proxy': { type: 'string' },
         bundle: { type: 'string' },
         shell: { type: 'string' },
+        client: { type: 'string' },
       },
       USAGE,
     );
@@ -47,6 +58,8 @@ export const command: Command = {
     }
     const shell = (values.shell ?? 'sh') as Shell;
     if (!SHELLS.includes(shell)) throw new UsageError(`--shell: expected sh, fish or powershell, got "${values.shell}"`);
+    const client = values.client as ClientName | undefined;
+    if (client !== undefined && !CLIENTS.includes(client)) throw new UsageError(`--client: expected one of ${CLIENTS.join(', ')}, got "${values.client}"`);
     let proxyUrl: string;
     let noProxy: string[];
     try {
@@ -69,7 +82,16 @@ export const command: Command = {
     if (ca.created) process.stderr.write(`wiretrail env: created a new CA at ${ca.certPath} (sha256 ${ca.fingerprint256})\n`);
     for (const w of ca.warnings) process.stderr.write(`wiretrail env: warning: ${w}\n`);
 
-    const out = formatEnv(clientEnv({ proxyUrl, caCertPath: ca.certPath, bundlePath, noProxy }), shell);
+    const base = { proxyUrl, caCertPath: ca.certPath, bundlePath, noProxy };
+    const recipe = { ...base, nodeVersion: process.version, preloadPath: preloadPath() };
+    let out: string;
+    if (client) out = formatEnvLines(clientRecipe(client, recipe), shell, formatEnv);
+    else {
+      // Every line; plus the preload when the Node running this command ignores NODE_USE_ENV_PROXY.
+      const pre = nodeProxyPreload(process.version);
+      const extra: EnvLine[] = pre.needed ? [{ name: 'NODE_OPTIONS', value: preloadOption(recipe.preloadPath), note: pre.why }] : [];
+      out = formatEnv(clientEnv(base), shell) + formatEnvLines(extra, shell, formatEnv);
+    }
     await new Promise<void>((res, rej) => process.stdout.write(out, (err) => (err ? rej(err) : res())));
     return 0;
   },
