@@ -83,6 +83,7 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
       token,
       logger,
       routes: [...auditAdminRoutes(recorder), ...identityAdminRoutes(auth)],
+      allowedHosts: config.adminHosts ?? [],
       health: () => ({ ok: recorder.writable, store: recorder.writable ? 'writable' : 'failing', caNotAfter: ca.notAfter.toISOString() }),
     });
     try {

@@ -34,13 +34,13 @@ export async function adminFetch(
   const headers: Record<string, string> = {};
   if (init.token) headers.authorization = `Bearer ${init.token}`;
   let body: string | undefined;
-  if (init.body !== undefined) {
-    headers['content-type'] = 'application/json';
-    body = JSON.stringify(init.body);
-  }
+  if (init.body !== undefined) body = JSON.stringify(init.body);
+  const method = init.method ?? (body ? 'POST' : 'GET');
+  // The admin API only accepts state changes sent as JSON (see admin/guard.ts).
+  if (body !== undefined || method !== 'GET') headers['content-type'] = 'application/json';
   let res: Response;
   try {
-    res = await fetch(new URL(path, base), { method: init.method ?? (body ? 'POST' : 'GET'), headers, body });
+    res = await fetch(new URL(path, base), { method, headers, body });
   } catch (err) {
     throw new AdminError(`cannot reach admin API at ${base}: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`, 0);
   }

@@ -1,5 +1,6 @@
 // Admin API: health, and the routes the audit and identity stages contribute. Binds to loopback by
 // default; every route but health and token exchange needs the admin token (certs/admin.token, 0600).
+// Every request first passes guard.ts (Host names, JSON-only and same-origin state changes).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync, chmodSync, mkdirSync } from 'node:fs';
@@ -8,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { sendJson, type AdminRoute } from './types.js';
 import { ADMIN_TOKEN_FILE } from './client.js';
+import { allowedHostNames, checkAdminRequest, isLoopbackHost } from './guard.js';
 
 export { sendJson, readBody, type AdminRoute } from './types.js';
 export { adminFetch, readAdminToken, AdminError, ADMIN_TOKEN_FILE } from './client.js';
@@ -40,8 +42,11 @@ export function createAdminServer(opts: {
   routes: AdminRoute[];
   logger: Logger;
   health: () => Record<string, unknown> & { ok: boolean };
+  /** Host names accepted besides loopback names and the bind address (config `admin_hosts`). */
+  allowedHosts?: readonly string[];
 }): AdminServer {
   const { routes, logger } = opts;
+  let allowed = allowedHostNames('127.0.0.1', opts.allowedHosts);
   const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 60_000 }, (req, res) => {
     void handle(req, res).catch((err: Error & { status?: number }) => {
       const status = err.status ?? 500;
@@ -52,6 +57,12 @@ export function createAdminServer(opts: {
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
+    const refused = checkAdminRequest(req, allowed);
+    if (refused) {
+      logger.warn({ path: req.url?.split('?')[0], method: req.method, host: req.headers.host, origin: req.headers.origin, status: refused.status }, 'admin request refused');
+      sendJson(res, refused.status, { error: refused.error });
+      return;
+    }
     const url = new URL(req.url ?? '/', 'http://admin.invalid');
     if (url.pathname === '/healthz' || url.pathname === '/v1/health') {
       const h = opts.health();
@@ -78,6 +89,10 @@ export function createAdminServer(opts: {
 
   return {
     listen(port, host) {
+      allowed = allowedHostNames(host, opts.allowedHosts);
+      if (!isLoopbackHost(host.replace(/^\[|\]$/g, ''))) {
+        logger.warn({ admin: host }, 'the admin API listens beyond loopback: anyone who can reach this address can try admin tokens and exchange OIDC tokens; prefer 127.0.0.1 and a tunnel');
+      }
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {

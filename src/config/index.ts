@@ -7,6 +7,8 @@ export const configSchema = z
   .object({
     listen: z.string().optional(),
     admin: z.union([z.string(), z.literal(false)]).optional(),
+    /** Host names the admin API answers to besides loopback names and its bind address (DNS rebinding guard). */
+    admin_hosts: z.array(z.string().min(1)).optional(),
     data: z.string().optional(),
     certs: z.string().optional(),
     policy: z.string().optional(),
@@ -41,6 +43,8 @@ export type ConfigFile = z.infer<typeof configSchema>;
 export interface Config {
   listen: { host: string; port: number };
   admin: { host: string; port: number } | null;
+  /** Extra Host names the admin API accepts (config `admin_hosts`). */
+  adminHosts?: string[];
   dataDir: string;
   certsDir: string;
   policyFile: string;

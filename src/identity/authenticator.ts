@@ -7,6 +7,7 @@ import { parseProxyAuthorization } from './proxy-authorization.js';
 import { TokenStore, isCredential, type StoredIdentity, type TokenInfo, type TokenRecord } from './token-store.js';
 import { ANONYMOUS, type AuthOutcome, type Authenticator, type Identity } from './types.js';
 import { validateCredentialTemplates } from './upstream-credential.js';
+import { exchangedCredentialName } from './credential-name.js';
 
 export interface IdentityServiceOptions {
   policy: Policy;
@@ -161,7 +162,8 @@ export class IdentityService implements Authenticator {
     const identity: StoredIdentity = { subject: id.subject, groups: id.groups, attributes: id.attributes };
     if (id.email) identity.email = id.email;
     if (id.issuer) identity.issuer = id.issuer;
-    const issued = await this.store.issue({ kind: 'exchanged', name: opts.name ?? id.subject ?? 'oidc', identity, ttlSeconds: ttl });
+    const name = exchangedCredentialName(opts.name, id.subject);
+    const issued = await this.store.issue({ kind: 'exchanged', name, identity, ttlSeconds: ttl });
     this.log?.info({ tokenId: issued.record.id, subject: id.subject, issuer: id.issuer, ttl }, 'oidc token exchanged for a wiretrail credential');
     return { token: issued.token, info: (await this.store.list()).find((t) => t.id === issued.record.id)! };
   }

@@ -11,6 +11,7 @@ export { upstreamCredential, validateCredentialTemplates, CredentialError, CLIEN
 export { clientCredentialFinding, looksLikeRealKey } from './client-key-finding.js';
 export { TokenStore, TokenStoreError, TOKENS_FILE, hashCredential, type TokenInfo } from './token-store.js';
 export { tokenJson, type TokenJson } from './api-form.js';
+export { printable, exchangedCredentialName } from './credential-name.js';
 export { parseDuration, formatDuration } from './duration.js';
 export { ASYMMETRIC_ALGORITHMS, type OidcTuning } from './oidc.js';
 

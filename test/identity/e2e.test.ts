@@ -181,7 +181,7 @@ t.test('revocation takes effect on the next request of an open keep-alive connec
   t.equal(first.status, 200);
   const list = (await (await fetch(`${adminUrl}/v1/tokens`, { headers: { authorization: `Bearer ${adminToken}` } })).json()) as { tokens: { id: string; attributes: Record<string, string> }[] };
   const id = list.tokens.find((x) => x.attributes.run_id === '5150')!.id;
-  const del = await fetch(`${adminUrl}/v1/tokens/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminToken}` } });
+  const del = await fetch(`${adminUrl}/v1/tokens/${id}`, { method: 'DELETE', headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' } });
   t.equal(del.status, 200);
   const second = await ask('after revocation');
   t.equal(second.status, 407);

@@ -58,7 +58,7 @@ t.test('no token or key value appears in any log line', async (t) => {
   const exchanged = await fetch(`${base}/v1/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ token: good, ttl: '5m' }) });
   const wt = ((await exchanged.json()) as { token: string; id: string }).token;
   secrets.push(wt);
-  await fetch(`${base}/v1/token`, { method: 'POST', headers: { authorization: bearer(bad[0]!) } });
+  await fetch(`${base}/v1/token`, { method: 'POST', headers: { authorization: bearer(bad[0]!), 'content-type': 'application/json' } });
   const st = await auth.createStatic({ name: 'logbox' });
   secrets.push(st.token);
   await auth.authenticate(bearer(wt));

@@ -135,7 +135,7 @@ t.test('admin API: exchange without the admin token, management with it', async 
   const call = async (method: string, path: string, opts: { body?: unknown; authz?: string } = {}) => {
     const res = await fetch(base + path, {
       method,
-      headers: { ...(opts.authz ? { authorization: opts.authz } : {}), ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}) },
+      headers: { ...(opts.authz ? { authorization: opts.authz } : {}), ...(method !== 'GET' ? { 'content-type': 'application/json' } : {}) },
       ...(opts.body !== undefined ? { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) } : {}),
     });
     return { status: res.status, json: (await res.json()) as Record<string, unknown> };

@@ -42,6 +42,7 @@ export function buildConfig(argv: string[]): Config {
   return {
     listen,
     admin,
+    adminHosts: file.admin_hosts ?? [],
     dataDir: pick(values.data, file.data, 'data', true),
     certsDir: pick(values.certs, file.certs, 'certs', true),
     policyFile: pick(values.policy, file.policy, 'policies/default.yaml', true),

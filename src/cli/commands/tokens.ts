@@ -3,7 +3,7 @@
 import type { Command } from '../main.js';
 import { CliError, UsageError, parse } from '../args.js';
 import { AdminError, adminFetch, readAdminToken } from '../../admin/client.js';
-import { TokenStore, createStaticToken, parseDuration, formatDuration, tokenJson, type TokenJson } from '../../identity/index.js';
+import { TokenStore, createStaticToken, parseDuration, formatDuration, tokenJson, printable, type TokenJson } from '../../identity/index.js';
 
 const USAGE = `wiretrail tokens list [--json] | revoke ID | create --name NAME [--ttl DURATION] [--groups a,b] [--json]
   where: --data DIR (default ./data) works on the token store directly; --admin URL [--certs DIR] uses a running proxy`;
@@ -84,7 +84,8 @@ function adminBackend(base: string, certsDir: string): Backend {
 function table(tokens: TokenJson[]): string {
   const rows = [['ID', 'KIND', 'STATUS', 'NAME', 'SUBJECT', 'GROUPS', 'EXPIRES']];
   for (const t of tokens) {
-    rows.push([t.id, t.kind, t.status, t.name, t.subject ?? '-', t.groups.join(',') || '-', t.expiresAt ?? 'never']);
+    // Names, subjects and groups come from callers and tokens: escaped so they cannot drive the terminal.
+    rows.push([t.id, t.kind, t.status, t.name, t.subject ?? '-', t.groups.join(',') || '-', t.expiresAt ?? 'never'].map(printable));
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n');
@@ -119,7 +120,7 @@ export const command: Command = {
         if (!/^[0-9a-f]{12}$/.test(id)) throw new UsageError(`"${id.startsWith('wt_') ? 'wt_…' : id}" is not a token ID (12 hex characters, see tokens list)`);
         const t = await backend.revoke(id);
         if (!t) throw new CliError(`no token with id ${id}`);
-        process.stdout.write(values.json ? JSON.stringify(t, null, 2) + '\n' : `revoked ${t.id} (${t.name})\n`);
+        process.stdout.write(values.json ? JSON.stringify(t, null, 2) + '\n' : `revoked ${t.id} (${printable(t.name)})\n`);
         return 0;
       }
       case 'create': {
