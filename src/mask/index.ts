@@ -3,6 +3,9 @@
 import { compileCatalog } from './catalog.js';
 import { compileCustomRules } from './custom.js';
 import { CATALOG } from './rules/index.js';
+import { jwtRule } from './rules/jwt.js';
+import { pemRule } from './rules/pem.js';
+import { TOKEN_SPECS } from './rules/tokens.js';
 import type { AllowList } from './scanner.js';
 import { Session } from './session.js';
 import type { MaskEngine, MaskOptions } from './types.js';
@@ -14,6 +17,17 @@ export const DEFAULT_PLACEHOLDER = '[MASKED:{rule}#{n}]';
 
 /** The built-in catalog, for docs and tests. */
 export const RULES: readonly { name: string; description: string }[] = CATALOG;
+
+const STRONG = new Set<string>([...TOKEN_SPECS.map((s) => s.name), pemRule.name, jwtRule.name]);
+
+/**
+ * Whether a finding's rule recognises a credential by its own format (a provider prefix such as
+ * `sk-proj-`, `ghp_`, `AKIA`; a PEM private key; a JWT) rather than by context (a key name, a URL,
+ * an entropy guess). Callers that must leave identifiers and opaque blobs intact still mask these.
+ */
+export function isStrongRule(rule: string): boolean {
+  return STRONG.has(rule);
+}
 
 let shared: ReturnType<typeof compileCatalog> | null = null;
 

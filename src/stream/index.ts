@@ -7,6 +7,7 @@ export type {
   ResponseProcessor,
   ResponseMasks,
   RequestMaskResult,
+  RequestRefusal,
   Finding,
   MaskSession,
 } from './types.js';
@@ -16,3 +17,4 @@ export { SseParser, type SseEvent, type SseItem } from './sse-parser.js';
 export { serializeEvent, serializeItem, type OutEvent } from './sse-serializer.js';
 export { NdjsonParser } from './ndjson-parser.js';
 export { apiFromPath, type Api } from './select.js';
+export { providerError, type ProviderError } from './provider-error.js';

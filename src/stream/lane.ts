@@ -1,63 +1,23 @@
-// One masking lane: the client side or the record side of a response. It owns one StreamMasker
-// per channel (choice, tool call, content block, output item…) and masks whole values
-// (ids excepted) with the session's maskText.
-import type { Finding, MaskSession, StreamMasker } from '../mask/index.js';
+// One masking lane: the client side or the record side of a response (or the request body). It
+// owns one StreamMasker per channel (choice, tool call, content block, output item…) and masks
+// whole values and object keys with the session's maskText. Values at the provider's opaque paths
+// (ids, signatures, encrypted reasoning, base64 media: opaque.ts) are masked only for strong
+// credential rules, so a changed signature cannot break the client while a key hidden there is
+// still caught.
+import { isStrongRule, type Finding, type MaskSession, type StreamMasker } from '../mask/index.js';
+import { MAX_JSON_DEPTH } from './json-text.js';
+import { childOf, isOpaqueIn, NO_OPAQUE, type OpaqueNode } from './opaque.js';
 
 /** Below this length a lone value cannot hold a credential worth a rule; skipping keeps chunks cheap. */
 const MIN_TEXT = 8;
 const CACHE_MAX_ENTRIES = 4096;
 const CACHE_MAX_LEN = 512;
 
-/**
- * Keys whose values are identifiers, enums or opaque provider blobs. Masking them would break
- * the client (a changed signature, id or encrypted reasoning is rejected on the next turn).
- */
-const OPAQUE_KEYS = new Set([
-  'id',
-  'item_id',
-  'call_id',
-  'tool_call_id',
-  'tool_use_id',
-  'response_id',
-  'previous_response_id',
-  'responseId',
-  'cot_id',
-  'signature',
-  'thoughtSignature',
-  'thought_signature',
-  'encrypted_content',
-  'reasoning_opaque',
-  'obfuscation',
-  'system_fingerprint',
-  'object',
-  'type',
-  'role',
-  'model',
-  'modelVersion',
-  'finish_reason',
-  'finishReason',
-  'stop_reason',
-  'done_reason',
-  'status',
-  'created_at',
-  'service_tier',
-]);
-
-/** Keys whose whole subtree is binary data (Ollama's base64 images). */
-const OPAQUE_SUBTREES = new Set(['images']);
-
-const BASE64_DATA_URL = /^data:[^,]{0,100};base64,/;
-
-function isOpaque(parent: Record<string, unknown>, key: string, value: string): boolean {
-  if (OPAQUE_KEYS.has(key)) return true;
-  if (key === 'data') {
-    // redacted thinking, base64 images/audio/documents
-    const t = parent['type'];
-    if (t === 'redacted_thinking' || t === 'base64') return true;
-    if ('mime_type' in parent || 'mimeType' in parent || 'media_type' in parent || 'format' in parent) return true;
+/** Thrown by walk() for JSON nested deeper than MAX_JSON_DEPTH (json-text.ts refuses such text first). */
+export class JsonTooDeepError extends Error {
+  constructor() {
+    super(`JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   }
-  if (key === 'b64_json') return true;
-  return value.length > 256 && BASE64_DATA_URL.test(value);
 }
 
 /** Fields an adapter already masked through a channel: the generic walk must not mask them twice. */
@@ -82,8 +42,15 @@ export class Lane {
   private readonly retired: StreamMasker[] = [];
   private readonly textFindings: Finding[] = [];
   private readonly cache = new Map<string, { text: string; findings: Finding[] }>();
+  private readonly strongCache = new Map<string, { text: string; findings: Finding[] }>();
+  private schema: OpaqueNode = NO_OPAQUE;
 
   constructor(readonly session: MaskSession) {}
+
+  /** The opaque paths of the format this lane masks (set once the format is known). */
+  useSchema(schema: OpaqueNode): void {
+    this.schema = schema;
+  }
 
   /** Pushes decoded text into a channel; returns what is safe to release now (masked). */
   push(key: string, text: string): string {
@@ -124,57 +91,91 @@ export class Lane {
 
   /** Masks one whole value. */
   text(s: string): string {
+    return this.cached(this.cache, s, false);
+  }
+
+  /** Masks an opaque value only where a strong credential rule matches it. */
+  strong(s: string): string {
+    return this.cached(this.strongCache, s, true);
+  }
+
+  private cached(cache: Map<string, { text: string; findings: Finding[] }>, s: string, strongOnly: boolean): string {
     if (s.length < MIN_TEXT) return s;
-    const hit = this.cache.get(s);
-    if (hit) {
-      if (hit.findings.length) this.textFindings.push(...hit.findings);
-      return hit.text;
+    let hit = cache.get(s);
+    if (!hit) {
+      const r = this.session.maskText(s);
+      hit = strongOnly && !r.findings.some((f) => isStrongRule(f.rule)) ? { text: s, findings: [] } : r;
+      if (s.length <= CACHE_MAX_LEN) {
+        if (cache.size >= CACHE_MAX_ENTRIES) cache.clear();
+        cache.set(s, hit);
+      }
     }
-    const r = this.session.maskText(s);
-    if (r.findings.length) this.textFindings.push(...r.findings);
-    if (s.length <= CACHE_MAX_LEN) {
-      if (this.cache.size >= CACHE_MAX_ENTRIES) this.cache.clear();
-      this.cache.set(s, { text: r.text, findings: r.findings });
-    }
-    return r.text;
+    if (hit.findings.length) this.textFindings.push(...hit.findings);
+    return hit.text;
   }
 
   /**
-   * Masks every string value of a JSON value in place, except identifiers and opaque blobs and
-   * the fields in `handled`. Returns true when something changed.
+   * Masks every string value and every object key of a JSON value in place (values at the
+   * schema's opaque paths only for strong rules), except the fields in `handled`. `value` is the
+   * root of a message or body. Returns true when something changed.
    */
   walk(value: Json, handled?: Handled): boolean {
+    return this.walkNode(value, handled, this.schema, 0);
+  }
+
+  private leaf(v: string, opaque: boolean): string {
+    return opaque ? this.strong(v) : this.text(v);
+  }
+
+  private walkNode(value: Json, handled: Handled | undefined, node: OpaqueNode | null, depth: number): boolean {
     if (value === null || typeof value !== 'object') return false;
+    if (depth >= MAX_JSON_DEPTH) throw new JsonTooDeepError();
+    return Array.isArray(value) ? this.walkArray(value, handled, node, depth) : this.walkObject(value, handled, node, depth);
+  }
+
+  private walkArray(value: Json[], handled: Handled | undefined, node: OpaqueNode | null, depth: number): boolean {
+    const child = childOf(node, '*');
+    const opaque = isOpaqueIn(child, value);
     let changed = false;
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        const v = value[i]!;
-        if (typeof v === 'string') {
-          if (v.length < MIN_TEXT) continue;
-          const m = this.text(v);
-          if (m !== v) {
-            value[i] = m;
-            changed = true;
-          }
-        } else if (v !== null && typeof v === 'object') {
-          if (this.walk(v, handled)) changed = true;
-        }
-      }
-      return changed;
-    }
-    for (const key of Object.keys(value)) {
-      const v = value[key]!;
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i]!;
       if (typeof v === 'string') {
-        if (v.length < MIN_TEXT || handled?.has(value, key) || isOpaque(value, key, v)) continue;
-        const m = this.text(v);
+        const m = this.leaf(v, opaque);
         if (m !== v) {
-          value[key] = m;
+          value[i] = m;
           changed = true;
         }
       } else if (v !== null && typeof v === 'object') {
-        if (handled?.has(value, key) || OPAQUE_SUBTREES.has(key)) continue;
-        if (this.walk(v, handled)) changed = true;
+        if (this.walkNode(v, handled, child, depth + 1)) changed = true;
       }
+    }
+    return changed;
+  }
+
+  private walkObject(value: JsonObj, handled: Handled | undefined, node: OpaqueNode | null, depth: number): boolean {
+    let changed = false;
+    let renames: Map<string, string> | null = null;
+    for (const key of Object.keys(value)) {
+      const v = value[key]!;
+      if (!handled?.has(value, key)) {
+        const child = childOf(node, key);
+        if (typeof v === 'string') {
+          const m = this.leaf(v, isOpaqueIn(child, value));
+          if (m !== v) {
+            value[key] = m;
+            changed = true;
+          }
+        } else if (v !== null && typeof v === 'object') {
+          if (this.walkNode(v, handled, child, depth + 1)) changed = true;
+        }
+      }
+      // keys are text too: `{"metadata":{"sk-proj-…":"v"}}` reaches the model like any value
+      const k = this.text(key);
+      if (k !== key) (renames ??= new Map()).set(key, k);
+    }
+    if (renames) {
+      renameKeys(value, renames);
+      changed = true;
     }
     return changed;
   }
@@ -185,4 +186,15 @@ export class Lane {
     for (const m of this.active.values()) out.push(...m.findings);
     return out;
   }
+}
+
+/**
+ * Renames keys in place, keeping their order (and the object's identity, which Handled relies on).
+ * defineProperty, not assignment: a `__proto__` key from JSON.parse is an own property and must
+ * stay one. Two keys masked to the same text keep the last value, as JSON.parse would.
+ */
+function renameKeys(obj: JsonObj, renames: Map<string, string>): void {
+  const entries = Object.keys(obj).map((k) => [renames.get(k) ?? k, obj[k]!] as const);
+  for (const k of Object.keys(obj)) delete obj[k];
+  for (const [k, v] of entries) Object.defineProperty(obj, k, { value: v, writable: true, enumerable: true, configurable: true });
 }

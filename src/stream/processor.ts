@@ -2,10 +2,12 @@
 // lanes (what the client gets, what the log records), and serialise the result chunk by chunk.
 import { TextDecoder } from 'node:util';
 import { createAdapter, PassAdapter, type Msg, type StreamAdapter } from './adapters/index.js';
-import { cloneJson, parseJson } from './adapters/base.js';
+import { cloneJson } from './adapters/base.js';
 import { BodyDecoder, parseContentEncoding } from './content-encoding.js';
+import { parseJsonText } from './json-text.js';
 import { Lane, type Json } from './lane.js';
 import { NdjsonParser } from './ndjson-parser.js';
+import { opaqueSchema } from './opaque.js';
 import { apiFromPath, confirmApi, framingOf, getHeader, type Api } from './select.js';
 import { SseParser, type SseItem } from './sse-parser.js';
 import { serializeEvent, serializeItem } from './sse-serializer.js';
@@ -199,8 +201,21 @@ class Processor implements ResponseProcessor {
       return;
     }
     for (const l of this.lanes) {
-      l.out.push(item.kind === 'comment' ? serializeItem({ kind: 'comment', text: l.lane.text(item.text) }) : serializeItem(item));
+      if (item.kind === 'comment') l.out.push(serializeItem({ kind: 'comment', text: l.lane.text(item.text) }));
+      else if (item.kind === 'id') l.out.push(serializeItem({ kind: 'id', id: l.lane.text(item.id) }));
+      else l.out.push(serializeItem(item));
     }
+  }
+
+  /** The SSE `event:` and `id:` values reach the client and the log like the data: masked. */
+  private maskFields(lane: Lane, msg: Msg): Msg {
+    const event = msg.event === undefined ? undefined : lane.text(msg.event);
+    const id = msg.id === undefined ? undefined : lane.text(msg.id);
+    if (event === msg.event && id === msg.id) return msg;
+    const m: Msg = { ...msg };
+    if (event !== undefined) m.event = event;
+    if (id !== undefined) m.id = id;
+    return m;
   }
 
   /** Decides the adapter from the first payload, then builds one adapter per lane. */
@@ -208,23 +223,34 @@ class Processor implements ResponseProcessor {
     this.resolved = true;
     if (first !== undefined && this.hint) this.api = confirmApi(this.hint, first);
     for (const l of this.lanes) {
+      l.lane.useSchema(opaqueSchema(this.api, 'response'));
       l.adapter = this.api ? createAdapter(this.api, l.lane) : new PassAdapter(l.record ? l.lane : null);
     }
   }
 
   private message(msg: Msg, write: (m: Msg) => string): void {
     // parsed once; every lane but the last gets its own copy, since adapters edit in place
-    const parsed = msg.data === '' || msg.data === '[DONE]' ? undefined : parseJson(msg.data);
+    let parsed: Json | undefined;
+    if (msg.data !== '' && msg.data !== '[DONE]') {
+      const p = parseJsonText(msg.data);
+      if (p.ok) {
+        parsed = p.value;
+        // ambiguous data (duplicate keys…) never goes on as it came: an unchanged event keeps its
+        // data bytes, so those bytes must be the ones the masker saw
+        if (!p.canonical) msg = { ...msg, data: JSON.stringify(parsed) };
+      }
+    }
     if (!this.resolved) this.resolve(parsed);
     const last = this.lanes.length - 1;
     for (let i = 0; i <= last; i++) {
       const l = this.lanes[i]!;
+      const lm = this.maskFields(l.lane, msg);
       let msgs: Msg[];
       try {
-        msgs = l.adapter!.message(msg, i === last || parsed === undefined ? parsed : cloneJson(parsed));
+        msgs = l.adapter!.message(lm, i === last || parsed === undefined ? parsed : cloneJson(parsed));
       } catch {
         // an adapter must never take the stream down: pass the message on, masked as text
-        msgs = [{ ...msg, data: l.lane.text(msg.data) }];
+        msgs = [{ ...lm, data: l.lane.text(msg.data) }];
       }
       for (const m of msgs) l.out.push(write(m));
     }
@@ -283,23 +309,26 @@ class Processor implements ResponseProcessor {
     const text = new TextDecoder('utf-8').decode(this.jsonParts.length === 1 ? this.jsonParts[0]! : Buffer.concat(this.jsonParts));
     this.jsonParts = [];
     if (text.length === 0) return;
-    const first = parseJson(text);
+    const p = parseJsonText(text);
+    const first = p.ok ? p.value : undefined;
     this.resolve(first);
-    for (const l of this.lanes) {
-      if (first === undefined) {
-        l.out.push(l.lane.text(text)); // not JSON after all (or truncated): masked as text
-        continue;
+    // every lane but the last gets its own copy, taken before any adapter edits the value
+    const bodies = this.lanes.map((_, i) => (first === undefined || i === this.lanes.length - 1 ? first : cloneJson(first)));
+    this.lanes.forEach((l, i) => {
+      const body = bodies[i];
+      if (body === undefined || !p.ok) {
+        l.out.push(l.lane.text(text)); // not JSON after all (or truncated, too deep): masked as text
+        return;
       }
-      const body = l === this.lanes[0] ? first : (JSON.parse(text) as Json);
       let changed: boolean;
       try {
         changed = l.adapter!.json(body);
       } catch {
         l.out.push(l.lane.text(text));
-        continue;
+        return;
       }
-      l.out.push(changed ? JSON.stringify(body) : text);
-    }
+      l.out.push(changed || !p.canonical ? JSON.stringify(body) : text);
+    });
   }
 }
 

@@ -1,16 +1,40 @@
 // The request side: mask prompt content before it reaches the model. JSON bodies are masked value
 // by value (messages[].content as string or parts, input, instructions, system, tool results,
 // tool_use inputs, tool-call arguments, Gemini contents[].parts[].text, Ollama prompt/messages…)
-// and re-serialised; identifiers, signatures, encrypted reasoning and base64 media are left alone.
-// Other bodies are masked as text. An encoded body is re-encoded with the same codings, so only
+// and re-serialised; object keys are masked too; values at the provider's opaque paths
+// (identifiers, signatures, encrypted reasoning, base64 media: opaque.ts) only for strong
+// credential rules. Ambiguous JSON text is re-serialised; JSON that does not parse is refused with
+// a provider-shaped 400 (json-text.ts). Other bodies are masked as text. An encoded body is re-encoded with the same codings, so only
 // Content-Length needs updating.
-import { parseJson } from './adapters/base.js';
 import { decodeBody, encodeBody, parseContentEncoding } from './content-encoding.js';
+import { parseJsonText } from './json-text.js';
 import { Lane } from './lane.js';
-import { apiFromPath, getHeader } from './select.js';
+import { opaqueSchema } from './opaque.js';
+import { providerError } from './provider-error.js';
+import { apiFromPath, getHeader, type Api } from './select.js';
 import type { ExchangeMeta, MaskSession, RequestMaskResult } from './types.js';
 
 const fatalUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Whether the body must be read as JSON: a JSON content type, or none that says otherwise and text
+ * that starts like JSON. Such a body that does not parse is refused rather than masked as text
+ * (json-text.ts says why).
+ */
+function claimsJson(contentType: string | undefined, text: string): boolean {
+  if (contentType !== undefined && contentType.trim() !== '') return /json/i.test(contentType);
+  return /^\ufeff?\s*[{["]/.test(text);
+}
+
+function refuse(api: Api | null, reason: string): RequestMaskResult {
+  return {
+    body: Buffer.alloc(0),
+    changed: false,
+    findings: [],
+    adapter: api ?? 'json',
+    refusal: { status: 400, reason, ...providerError(api, 400, `wiretrail refused the request: ${reason}`) },
+  };
+}
 
 export function maskRequestBody(ex: ExchangeMeta, body: Buffer, session: MaskSession): RequestMaskResult {
   const api = apiFromPath(ex.path);
@@ -26,7 +50,6 @@ export function maskRequestBody(ex: ExchangeMeta, body: Buffer, session: MaskSes
     return unchanged('passthrough');
   }
 
-  const lane = new Lane(session);
   let text: string;
   let latin1 = false;
   try {
@@ -36,27 +59,30 @@ export function maskRequestBody(ex: ExchangeMeta, body: Buffer, session: MaskSes
     text = plain.toString('latin1');
     latin1 = true;
   }
-  const contentType = getHeader(ex.requestHeaders, 'content-type') ?? '';
-  const looksJson = /json/i.test(contentType) || /^\s*[{[]/.test(text);
-  let masked: string;
-  let adapter: string;
-  const json = !latin1 && looksJson ? parseJson(text) : undefined;
-  if (json !== undefined) {
-    adapter = api ?? 'json';
+  const contentType = getHeader(ex.requestHeaders, 'content-type');
+  if (claimsJson(contentType, text)) {
+    if (latin1) return refuse(api, 'body is not valid UTF-8 JSON');
+    const parsed = parseJsonText(text);
+    if (!parsed.ok) return refuse(api, parsed.reason);
+    const adapter = api ?? 'json';
+    const lane = new Lane(session);
+    lane.useSchema(opaqueSchema(api, 'request'));
+    const json = parsed.value;
+    let out: string;
+    let findings: RequestMaskResult['findings'];
     if (typeof json === 'string') {
       const m = session.maskText(json);
-      masked = m.text === json ? text : JSON.stringify(m.text);
-      if (m.findings.length) return finish(m.text !== json, masked, m.findings, adapter);
+      out = m.text === json && parsed.canonical ? text : JSON.stringify(m.text);
+      findings = m.findings;
     } else {
-      masked = lane.walk(json) ? JSON.stringify(json) : text;
+      // ambiguous text (duplicate keys, lone surrogates, BOM) is re-serialised even when unchanged
+      out = lane.walk(json) || !parsed.canonical ? JSON.stringify(json) : text;
+      findings = lane.findings;
     }
-  } else {
-    adapter = api ?? 'text';
-    const m = session.maskText(text);
-    masked = m.text;
-    if (m.findings.length) return finish(masked !== text, masked, m.findings, adapter);
+    return finish(out !== text, out, findings, adapter);
   }
-  return finish(masked !== text, masked, lane.findings, adapter);
+  const m = session.maskText(text);
+  return finish(m.text !== text, m.text, m.findings, api ?? 'text');
 
   function finish(changed: boolean, out: string, findings: RequestMaskResult['findings'], name: string): RequestMaskResult {
     if (!changed) return { body, changed: false, findings, adapter: name };

@@ -48,4 +48,18 @@ export interface RequestMaskResult {
   changed: boolean;
   findings: Finding[];
   adapter: string;
+  /**
+   * Set when the body must not be forwarded (JSON that cannot be masked as a value: invalid,
+   * too deep, not UTF-8): the caller answers `status` with `body` and records `reason`.
+   */
+  refusal?: RequestRefusal;
+}
+
+export interface RequestRefusal {
+  status: number;
+  /** One line, never request data. */
+  reason: string;
+  /** Provider-shaped error body (JSON text). */
+  body: string;
+  contentType: string;
 }

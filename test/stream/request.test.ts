@@ -133,9 +133,13 @@ t.test('non-JSON bodies are masked as text; binary survives byte for byte', asyn
   noSecret(t, r.body, 'multipart');
   t.same([...r.body.subarray(0, 4)], [0xff, 0xfe, 0x00, 0x80], 'binary bytes kept');
   t.same([...r.body.subarray(-3)], [0xc3, 0x28, 0xa0]);
+  // JSON that does not parse cannot be masked as a value (a \u-escaped key would pass a text
+  // masker): refused with a provider-shaped 400 that never echoes the body
   const broken = mask('/v1/chat/completions', `{"messages": [ "${KEY}" `);
-  t.ok(broken.changed, 'invalid JSON is masked as text');
-  noSecret(t, broken.body, 'broken JSON');
+  t.equal(broken.refusal?.status, 400, 'invalid JSON is refused');
+  t.equal(broken.body.length, 0, 'nothing to forward');
+  t.match(JSON.parse(broken.refusal!.body), { error: { type: 'invalid_request_error' } }, 'OpenAI error shape');
+  t.notOk(broken.refusal!.body.includes(KEY.slice(0, 12)), 'the error does not echo the body');
 });
 
 t.test('compressed request bodies are masked and re-encoded with the same coding', async (t) => {

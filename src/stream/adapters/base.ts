@@ -53,7 +53,11 @@ export function cloneJson<T extends Json>(v: T): T {
     return a as T;
   }
   const o: JsonObj = {};
-  for (const k of Object.keys(v)) o[k] = cloneJson(v[k]!);
+  for (const k of Object.keys(v)) {
+    // an own `__proto__` key (JSON.parse makes one) must stay a key, not become the prototype
+    if (k === '__proto__') Object.defineProperty(o, k, { value: cloneJson(v[k]!), writable: true, enumerable: true, configurable: true });
+    else o[k] = cloneJson(v[k]!);
+  }
   return o as T;
 }
 
