@@ -8,12 +8,13 @@ export type {
   ResponseMasks,
   RequestMaskResult,
   RequestRefusal,
+  ProcessorOptions,
   Finding,
   MaskSession,
 } from './types.js';
 export { createResponseProcessor } from './processor.js';
 export { maskRequestBody } from './request.js';
-export { SseParser, type SseEvent, type SseItem } from './sse-parser.js';
+export { SseParser, EventTooLargeError, DEFAULT_MAX_EVENT_SIZE, type SseEvent, type SseItem } from './sse-parser.js';
 export { serializeEvent, serializeItem, type OutEvent } from './sse-serializer.js';
 export { NdjsonParser } from './ndjson-parser.js';
 export { apiFromPath, type Api } from './select.js';

@@ -9,9 +9,9 @@ import { Lane, type Json } from './lane.js';
 import { NdjsonParser } from './ndjson-parser.js';
 import { opaqueSchema } from './opaque.js';
 import { apiFromPath, confirmApi, framingOf, getHeader, type Api } from './select.js';
-import { SseParser, type SseItem } from './sse-parser.js';
+import { DEFAULT_MAX_EVENT_SIZE, SseParser, type EventTooLargeError, type SseItem } from './sse-parser.js';
 import { serializeEvent, serializeItem } from './sse-serializer.js';
-import type { ExchangeMeta, Finding, Output, ResponseMasks, ResponseMeta, ResponseProcessor } from './types.js';
+import type { ExchangeMeta, Finding, Output, ProcessorOptions, ResponseMasks, ResponseMeta, ResponseProcessor } from './types.js';
 
 /** Largest non-streamed JSON body parsed whole; a bigger one is masked as a text stream. */
 const JSON_MAX_BYTES = 32 * 1024 * 1024;
@@ -60,8 +60,9 @@ class Processor implements ResponseProcessor {
   private jsonSize = 0;
   private textFallbackFromJson = false;
   private finished = false;
+  private brokenBy: EventTooLargeError | null = null;
 
-  constructor(ex: ExchangeMeta, res: ResponseMeta, mask: ResponseMasks) {
+  constructor(ex: ExchangeMeta, res: ResponseMeta, mask: ResponseMasks, opts: ProcessorOptions = {}) {
     const codings = parseContentEncoding(getHeader(res.headers, 'content-encoding'));
     const contentType = getHeader(res.headers, 'content-type');
     const noBody = ex.method.toUpperCase() === 'HEAD' || res.status === 204 || res.status === 304 || res.status < 200;
@@ -75,8 +76,9 @@ class Processor implements ResponseProcessor {
     this.clientRaw = mask.client === null || this.mode === 'text' || this.mode === 'none';
     this.headers = copyHeaders(res.headers, this.clientRaw ? null : BODY_HEADERS);
     this.decoder = codings && codings.length > 0 && this.mode !== 'none' ? new BodyDecoder(codings) : null;
-    this.sse = this.mode === 'sse' ? new SseParser() : null;
-    this.ndjson = this.mode === 'ndjson' ? new NdjsonParser() : null;
+    const maxEvent = opts.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE;
+    this.sse = this.mode === 'sse' ? new SseParser(maxEvent) : null;
+    this.ndjson = this.mode === 'ndjson' ? new NdjsonParser(maxEvent) : null;
 
     if (this.mode !== 'none') this.lanes.push({ lane: new Lane(mask.record), record: true, adapter: null, out: [] });
     if (!this.clientRaw && mask.client) this.lanes.push({ lane: new Lane(mask.client), record: false, adapter: null, out: [] });
@@ -90,6 +92,10 @@ class Processor implements ResponseProcessor {
     if (this.mode === 'text' || this.mode === 'none') return 'passthrough';
     if (this.resolved) return this.api ?? 'passthrough';
     return this.hint ?? 'passthrough';
+  }
+
+  get broken(): { code: string; reason: string } | null {
+    return this.brokenBy ? { code: this.brokenBy.code, reason: this.brokenBy.message } : null;
   }
 
   get findings(): Finding[] {
@@ -112,6 +118,14 @@ class Processor implements ResponseProcessor {
       }
     }
     if (decoded.length > 0) this.feed(decoded);
+    const tooLarge = this.sse?.error ?? this.ndjson?.error ?? null;
+    if (tooLarge) {
+      this.brokenBy = tooLarge;
+      this.decoder?.destroy();
+      this.finish();
+      // the client must not get raw upstream bytes past this point either
+      if (this.clientRaw) return { client: EMPTY, record: this.collect(EMPTY).record };
+    }
     return this.collect(chunk);
   }
 
@@ -263,6 +277,10 @@ class Processor implements ResponseProcessor {
         const { items, tail } = this.sse!.end();
         for (const item of items) this.sseItem(item);
         this.finishAdapters(serializeEvent);
+        if (this.brokenBy) {
+          this.brokenTail(tail, `:wiretrail: stream ended: ${this.brokenBy.message}\n\n`);
+          break;
+        }
         // the unterminated last block (the spec discards it): passed on masked, as the bytes were
         if (tail) for (const l of this.lanes) l.out.push(l.lane.text(tail));
         break;
@@ -270,6 +288,7 @@ class Processor implements ResponseProcessor {
       case 'ndjson':
         for (const line of this.ndjson!.end()) this.message({ data: line }, ndjsonLine);
         this.finishAdapters(ndjsonLine);
+        if (this.brokenBy) this.brokenTail(this.ndjson!.tail(), '');
         break;
       case 'json':
         if (this.textFallbackFromJson) this.finishText();
@@ -280,6 +299,19 @@ class Processor implements ResponseProcessor {
         break;
       case 'none':
         break;
+    }
+  }
+
+  /**
+   * An oversize event: the record keeps what was seen of it (masked, it may hold a secret); the
+   * client gets only complete events and, for SSE, a comment saying why the stream ended (clients
+   * ignore comments; a person reading the stream sees the reason).
+   */
+  private brokenTail(tail: string, clientNote: string): void {
+    for (const l of this.lanes) {
+      if (l.record) {
+        if (tail) l.out.push(l.lane.text(tail));
+      } else if (clientNote) l.out.push(clientNote);
     }
   }
 
@@ -336,6 +368,6 @@ function ndjsonLine(m: Msg): string {
   return m.data + '\n';
 }
 
-export function createResponseProcessor(ex: ExchangeMeta, res: ResponseMeta, mask: ResponseMasks): ResponseProcessor {
-  return new Processor(ex, res, mask);
+export function createResponseProcessor(ex: ExchangeMeta, res: ResponseMeta, mask: ResponseMasks, opts?: ProcessorOptions): ResponseProcessor {
+  return new Processor(ex, res, mask, opts);
 }

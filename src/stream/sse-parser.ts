@@ -3,6 +3,22 @@
 // Bytes may be split anywhere: inside a UTF-8 sequence, between a CR and its LF, inside a field.
 import { StreamTextDecoder } from './text-decoder.js';
 
+/**
+ * Default cap on one event (its unfinished line plus the fields gathered for its block), in UTF-16
+ * code units of decoded text (bytes for ASCII). undici's EventSource bounds events the same way
+ * (maxEventSize); ours is larger because one event of a non-streamed-looking provider answer
+ * (`response.completed` repeats the whole output) can carry megabytes.
+ */
+export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024;
+
+/** An event or line that exceeded its cap: the stream cannot be read on. */
+export class EventTooLargeError extends Error {
+  readonly code = 'WT_STREAM_EVENT_TOO_LARGE';
+  constructor(readonly limit: number) {
+    super(`an upstream event exceeded ${limit} characters without ending`);
+  }
+}
+
 /** One dispatched event. `event` is the raw event type buffer ('' when the block had no `event:` line). */
 export interface SseEvent {
   event: string;
@@ -32,12 +48,27 @@ export class SseParser {
   private blockId: string | undefined;
   private lastEventId = '';
   private items: SseItem[] = [];
+  /** Characters held for the current block: unfinished line pieces and gathered fields. */
+  private size = 0;
+  private tooLarge: EventTooLargeError | null = null;
 
-  /** Feeds bytes (or already decoded text); returns the items completed by them. */
+  constructor(private readonly maxEventSize = DEFAULT_MAX_EVENT_SIZE) {}
+
+  /**
+   * Feeds bytes (or already decoded text); returns the items completed by them. Once an event
+   * outgrows the cap, `error` is set, the items completed before it are returned, and every later
+   * push returns nothing: what was held is in end()'s `tail`.
+   */
   push(chunk: Uint8Array | string): SseItem[] {
+    if (this.tooLarge) return [];
     const text = this.text.push(chunk);
     this.scan(text);
     return this.take();
+  }
+
+  /** Set once an event outgrew the cap. */
+  get error(): EventTooLargeError | null {
+    return this.tooLarge;
   }
 
   /**
@@ -45,9 +76,10 @@ export class SseParser {
    * in `tail` (the unfinished line plus the fields already seen) so callers can keep a masked trace.
    */
   end(): { items: SseItem[]; tail: string } {
-    this.scan(this.text.end());
+    if (!this.tooLarge) this.scan(this.text.end());
     const tail = this.pendingText();
     this.line = [];
+    this.size = 0;
     this.resetBlock();
     return { items: this.take(), tail };
   }
@@ -87,8 +119,11 @@ export class SseParser {
     for (let m = eol.exec(text); m !== null; m = eol.exec(text)) {
       let i = m.index;
       const c = text.charCodeAt(i);
+      if (this.grow(i - start, text, start)) return;
       this.line.push(text.slice(start, i));
-      this.processLine(this.line.length === 1 ? this.line[0]! : this.line.join(''));
+      const line = this.line.length === 1 ? this.line[0]! : this.line.join('');
+      // only data accumulates across lines; an event/id value replaces the last, comments pass
+      if (!this.processLine(line)) this.size -= line.length;
       this.line = [];
       if (c === 13) {
         if (i + 1 < n) {
@@ -100,18 +135,32 @@ export class SseParser {
       start = i + 1;
       eol.lastIndex = start;
     }
-    if (start < n) this.line.push(text.slice(start));
+    if (start < n && !this.grow(n - start, text, start)) this.line.push(text.slice(start));
   }
 
-  private processLine(line: string): void {
+  /**
+   * Counts `n` more characters for the current block; past the cap, keeps up to the cap of them
+   * (so end()'s tail shows what was seen) and stops the parser. Returns true when stopped.
+   */
+  private grow(n: number, text: string, start: number): boolean {
+    this.size += n;
+    if (this.size <= this.maxEventSize) return false;
+    const room = Math.max(0, n - (this.size - this.maxEventSize));
+    if (room > 0) this.line.push(text.slice(start, start + room));
+    this.tooLarge = new EventTooLargeError(this.maxEventSize);
+    return true;
+  }
+
+  /** Returns true when the line's text stays held (a data line). */
+  private processLine(line: string): boolean {
     if (line.length === 0) {
       this.dispatch();
-      return;
+      return true; // dispatch reset the count
     }
     const colon = line.indexOf(':');
     if (colon === 0) {
       this.items.push({ kind: 'comment', text: line.slice(1) });
-      return;
+      return false;
     }
     let field: string;
     let value: string;
@@ -129,7 +178,7 @@ export class SseParser {
       case 'data':
         this.data.push(value, '\n');
         this.hasData = true;
-        break;
+        return true;
       case 'id':
         if (!value.includes('\u0000')) {
           this.lastEventId = value;
@@ -142,9 +191,11 @@ export class SseParser {
       default:
         break; // unknown fields are ignored
     }
+    return false;
   }
 
   private dispatch(): void {
+    this.size = 0;
     if (!this.hasData) {
       if (this.blockId !== undefined) this.items.push({ kind: 'id', id: this.blockId });
       this.resetBlock();

@@ -35,6 +35,18 @@ export interface ResponseProcessor {
   abort(): Output;
   /** What the record side masked (the client side masks the same text). */
   readonly findings: Finding[];
+  /**
+   * Set once the stream cannot be read on (an event or line over `maxEventSize`): the output that
+   * came with it closes the client's stream cleanly (held text released as complete events) and
+   * records what was seen, masked. The caller stops reading upstream, records the reason as an
+   * error and ends the client's response.
+   */
+  readonly broken: { code: string; reason: string } | null;
+}
+
+export interface ProcessorOptions {
+  /** Cap on one SSE event or NDJSON line (decoded characters); default 16 MiB. */
+  maxEventSize?: number;
 }
 
 export interface ResponseMasks {

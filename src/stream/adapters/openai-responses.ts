@@ -38,12 +38,20 @@ const BY_DELTA = new Map(KINDS.map((k) => [k.delta, k]));
 const BY_DONE = new Map(KINDS.map((k) => [k.done, k]));
 const BY_TAG = new Map(KINDS.map((k) => [k.tag, k]));
 
+/**
+ * Text kept per channel to rebuild the full repeats; past this the pieces are dropped and the
+ * repeat is masked whole instead (same placeholders: numbering is per secret within a session).
+ */
+const ACC_MAX_CHARS = 4 * 1024 * 1024;
+
 /** What was streamed on one channel: raw and masked pieces, and the indices to address it. */
 interface Acc {
   kind: Kind;
   raw: string[];
   masked: string[];
   ids: JsonObj;
+  /** Characters in raw + masked; -1 once dropped for size. */
+  size: number;
 }
 
 export class OpenAIResponsesAdapter implements StreamAdapter {
@@ -82,13 +90,12 @@ export class OpenAIResponsesAdapter implements StreamAdapter {
         for (const f of ['item_id', 'output_index', 'content_index', 'summary_index']) {
           if (obj[f] !== undefined) ids[f] = obj[f]!;
         }
-        this.acc.set(key, (a = { kind: deltaKind, raw: [], masked: [], ids }));
+        this.acc.set(key, (a = { kind: deltaKind, raw: [], masked: [], ids, size: 0 }));
       }
       const v = obj['delta'];
       handled.add(obj, 'delta');
       const m = this.lane.push(key, v);
-      a.raw.push(v);
-      a.masked.push(m);
+      keep(a, v, m);
       if (m !== v) {
         obj['delta'] = m;
         changed = true;
@@ -159,7 +166,7 @@ export class OpenAIResponsesAdapter implements StreamAdapter {
     const a = this.acc.get(key);
     const kind = a?.kind ?? BY_TAG.get(key.slice(0, key.indexOf(':')));
     if (!kind) return null;
-    a?.masked.push(r);
+    if (a) keep(a, '', r);
     const ev: JsonObj = { type: kind.delta };
     if (typeof seq === 'number') ev['sequence_number'] = seq;
     Object.assign(ev, a?.ids ?? {});
@@ -186,7 +193,7 @@ export class OpenAIResponsesAdapter implements StreamAdapter {
     handled.add(holder, field);
     const a = this.acc.get(key);
     let m: string;
-    if (a && a.raw.join('') === v) m = a.masked.join('');
+    if (a && a.size >= 0 && a.raw.join('') === v) m = a.masked.join('');
     else m = this.lane.text(v);
     if (m === v) return false;
     holder[field] = m;
@@ -248,4 +255,18 @@ export class OpenAIResponsesAdapter implements StreamAdapter {
   json(body: Json): boolean {
     return this.lane.walk(body);
   }
+}
+
+/** Keeps a raw and a masked piece of a channel, within ACC_MAX_CHARS. */
+function keep(a: Acc, raw: string, masked: string): void {
+  if (a.size < 0) return;
+  a.size += raw.length + masked.length;
+  if (a.size > ACC_MAX_CHARS) {
+    a.raw = [];
+    a.masked = [];
+    a.size = -1;
+    return;
+  }
+  if (raw) a.raw.push(raw);
+  a.masked.push(masked);
 }
