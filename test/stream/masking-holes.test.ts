@@ -2,7 +2,7 @@
 // scanned, duplicate keys (the parsed value is masked, the text is sent), and the other ways JSON
 // text and its parsed value can differ. Request and response side.
 import t from 'tap';
-import { createResponseProcessor, maskRequestBody, SseParser, type ExchangeMeta } from '../../src/stream/index.js';
+import { createResponseProcessor, maskRequestBody, maskRequestHeaders, maskRequestTarget, SseParser, type ExchangeMeta } from '../../src/stream/index.js';
 import { engine } from './helpers.js';
 
 const KEY = 'sk-proj-' + 'Zq8Lm3Nv7Bx2Cw9Rt4Yp6Hs1Jd5Gf0Kk2Wm7Qa3Ee9Ru';
@@ -162,4 +162,22 @@ t.test('response: a non-streamed JSON body with duplicate keys is re-serialised'
   t.notOk(leaks(r.client, KEY), 'client');
   t.notOk(leaks(r.record, KEY), 'record');
   t.equal(JSON.parse(r.client).content[0].text, 'fine');
+});
+
+t.test('request head: path segments and query values masked for the upstream; provider credentials kept, redacted in the record', async (t) => {
+  const s = engine().session();
+  const target = `/v1beta/models/gemini-2.5-pro:generateContent?alt=sse&note=${encodeURIComponent(KEY)}&key=AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6&x&${GH}=1`;
+  const r = maskRequestTarget(target, s);
+  t.ok(r.changed);
+  t.notOk(leaks(decodeURIComponent(r.path), KEY, GH), 'no key in what goes upstream');
+  t.match(r.path, /^\/v1beta\/models\/gemini-2\.5-pro:generateContent\?alt=sse&note=%5BMASKED%3Aopenai-api-key%23\d+%5D&/, 'placeholder percent-encoded: # and [ ] stay out of the URL syntax');
+  t.match(r.path, /&key=AIzaSyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6&x&/, "the provider's own key parameter goes on");
+  t.match(r.recordPath, /&key=\[REDACTED\]&/, 'and is redacted in the record');
+  t.equal(new URLSearchParams(r.path.split('?')[1]).get('alt'), 'sse');
+  const plain = maskRequestTarget('/v1/chat/completions?api-version=2024-10-21', s);
+  t.notOk(plain.changed, 'ordinary targets are untouched');
+  const h = maskRequestHeaders({ 'x-note': `see ${GH}`, authorization: `Bearer ${KEY}`, 'user-agent': 'curl/8' }, s, (n) => n === 'authorization');
+  t.notOk(leaks(String(h.headers['x-note']), GH));
+  t.equal(h.headers['authorization'], `Bearer ${KEY}`, 'credential headers are left to the proxy');
+  t.equal(h.headers['user-agent'], 'curl/8');
 });
