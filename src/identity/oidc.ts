@@ -17,6 +17,8 @@ import type { Logger } from 'pino';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { OidcIssuerSpec, PolicyDoc } from '../policy/index.js';
 import { DEFAULT_CLAIM_MAP, mapClaims, type ClaimMapping } from './claims.js';
+import { compileConditions, unmetCondition } from './claim-conditions.js';
+import { requireOwnerPinned } from './multi-tenant.js';
 import { requireSecureUrl } from './secure-url.js';
 import type { AuthOutcome } from './types.js';
 
@@ -42,6 +44,7 @@ interface IssuerRuntime {
   audience: string[];
   algorithms: string[];
   mapping: ClaimMapping;
+  conditions: ReturnType<typeof compileConditions>;
   keys(): Promise<JWTVerifyGetKey>;
   agent: Agent | null;
 }
@@ -87,6 +90,8 @@ export class OidcVerifier {
       }
     }
     if (spec.jwks_uri && spec.jwks_file) throw new Error('give either jwks_uri or jwks_file, not both');
+    requireOwnerPinned(spec.issuer, spec.required_claims);
+    const conditions = compileConditions(spec.required_claims);
     const audience = Array.isArray(spec.audience) ? spec.audience : [spec.audience];
     if (audience.some((a) => a.length === 0)) throw new Error('audience must not be empty');
 
@@ -138,6 +143,7 @@ export class OidcVerifier {
       audience,
       algorithms,
       mapping: { groupsClaim: spec.groups_claim ?? 'groups', attributes: claimMap },
+      conditions,
       keys,
       agent,
     };
@@ -235,6 +241,8 @@ export class OidcVerifier {
       return { ok: false, reason };
     }
     if (typeof payload.sub !== 'string' || payload.sub.length === 0) return { ok: false, reason: 'token has no subject' };
+    const unmet = unmetCondition(payload, issuer.conditions);
+    if (unmet !== null) return { ok: false, reason: `claim ${unmet} not allowed` };
     const mapped = mapClaims(payload, issuer.mapping);
     const identity = {
       kind: 'oidc' as const,

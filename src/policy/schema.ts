@@ -49,6 +49,11 @@ export const oidcIssuerSchema = z
     groups_claim: z.string().optional(),
     /** Extra trusted roots for fetching discovery / JWKS (PEM files). */
     ca_file: z.string().optional(),
+    /**
+     * Claims every token of this issuer must carry: claim path -> allowed value(s), exact or glob
+     * (`*`, `?`). Required to pin the owner for multi-tenant issuers (identity/multi-tenant.ts).
+     */
+    required_claims: z.record(z.string().min(1), z.union([z.string().min(1), z.array(z.string().min(1)).min(1)])).optional(),
   })
   .strict();
 
