@@ -28,28 +28,37 @@ function lineOf(doc: Document, lc: LineCounter, path: readonly PropertyKey[]): n
   return null;
 }
 
-/** Parses `text` as YAML and validates it with `schema`; throws ConfigError "file:line: key: message". */
-export function parseYamlWith<T>(text: string, schema: ZodType<T>, source: string): T {
+/** Every problem of `text` against `schema`, as "source:line: key: message" lines (empty when valid). */
+export function yamlProblems<T>(text: string, schema: ZodType<T>, source: string): { value: T | null; problems: string[] } {
   const lc = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: true });
   if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = e.pos ? lc.linePos(e.pos[0]).line : '?';
-    throw new ConfigError(`${source}:${line}: invalid YAML: ${e.message.split('\n')[0]}`);
+    return {
+      value: null,
+      problems: doc.errors.map((e) => `${source}:${e.pos ? lc.linePos(e.pos[0]).line : '?'}: invalid YAML: ${e.message.split('\n')[0]}`),
+    };
   }
   const data: unknown = doc.toJS() ?? {};
   const res = schema.safeParse(data);
-  if (res.success) return res.data;
-  const issue = res.error.issues[0]!;
-  let path = issue.path;
-  let message = issue.message;
-  if (issue.code === 'unrecognized_keys') {
-    path = [...path, issue.keys[0]!];
-    message = `unknown key "${issue.keys[0]}"`;
-  }
-  const key = path.length ? path.map(String).join('.') : '(top level)';
-  const line = lineOf(doc, lc, path);
-  throw new ConfigError(`${source}:${line ?? '?'}: ${key}: ${message}`);
+  if (res.success) return { value: res.data, problems: [] };
+  const problems = res.error.issues.map((issue) => {
+    let path = issue.path;
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') {
+      path = [...path, issue.keys[0]!];
+      message = `unknown key "${issue.keys[0]}"`;
+    }
+    const key = path.length ? path.map(String).join('.') : '(top level)';
+    return `${source}:${lineOf(doc, lc, path) ?? '?'}: ${key}: ${message}`;
+  });
+  return { value: null, problems };
+}
+
+/** Parses `text` as YAML and validates it with `schema`; throws ConfigError "file:line: key: message". */
+export function parseYamlWith<T>(text: string, schema: ZodType<T>, source: string): T {
+  const { value, problems } = yamlProblems(text, schema, source);
+  if (problems.length) throw new ConfigError(problems[0]!);
+  return value as T;
 }
 
 export function loadYamlFile<T>(file: string, schema: ZodType<T>): T {

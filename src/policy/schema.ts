@@ -1,7 +1,18 @@
 // Policy file schema (YAML). Validated at start; unknown keys are errors so typos never pass silently.
 import { z } from 'zod';
+import { approvalsSchema, rulesSchema } from './rules-schema.js';
+import { parseHostPattern } from './hosts.js';
 
-const hostPattern = z.string().min(1);
+const hostPattern = z
+  .string()
+  .min(1)
+  .superRefine((v, ctx) => {
+    try {
+      parseHostPattern(v);
+    } catch (err) {
+      ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    }
+  });
 
 /** An upstream credential the proxy injects; the value is a template of ${env:NAME} / ${file:/path}. */
 export const credentialSchema = z
@@ -96,6 +107,9 @@ export const policySchema = z
       })
       .strict()
       .default({ request: true, response: true, placeholder: '[MASKED:{rule}#{n}]', rules: [], allow: [] }),
+    /** Request rules, first match wins; no match = allow (see docs/policy.md). */
+    rules: rulesSchema,
+    approvals: approvalsSchema.optional(),
   })
   .strict();
 
