@@ -20,6 +20,8 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   login: () => import('./commands/login.js'),
   tokens: () => import('./commands/tokens.js'),
   firewall: () => import('./commands/firewall.js'),
+  policy: () => import('./commands/policy.js'),
+  approvals: () => import('./commands/approvals.js'),
 };
 
 async function usage(): Promise<string> {
