@@ -13,11 +13,13 @@ import {
   WiretrailError,
   toWiretrailError,
 } from '../errors/index.js';
+import { decodeChunk, decodeEnd, decodeRequest, narrowAcceptEncoding, responseDecoding } from './body-coding.js';
 import { forwardable, recordedHeaders } from './headers.js';
+import { RecordedResponse } from './recorded-response.js';
 import { agentFromUserAgent } from './user-agent.js';
 import type { Connections } from './connection.js';
 import type { ConnContext } from './session.js';
-import type { ProxyDeps, ProxyLimits, Output } from './deps.js';
+import type { ProxyDeps, ProxyLimits } from './deps.js';
 
 export const PROXY_AUTHENTICATE = 'Basic realm="wiretrail", Bearer realm="wiretrail"';
 
@@ -32,20 +34,6 @@ async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     parts.push(c);
   }
   return Buffer.concat(parts);
-}
-
-function writeChunk(res: ServerResponse, data: Buffer): Promise<void> {
-  if (data.length === 0 || res.destroyed) return Promise.resolve();
-  if (res.write(data)) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      res.off('drain', done);
-      res.off('close', done);
-      resolve();
-    };
-    res.on('drain', done);
-    res.on('close', done);
-  });
 }
 
 export interface ExchangeTarget {
@@ -120,13 +108,17 @@ async function forwardExchange(x: Exchange): Promise<void> {
   const sides = deps.policy.maskSides(target.host);
   const ex = { method: req.method ?? 'GET', host: target.host, path: target.path, requestHeaders: req.headers };
   const rawBody = await readBody(req, x.limits.maxRequestBodyBytes);
-  const masked = deps.stream.maskRequestBody(ex, rawBody, ctx.mask);
-  const upstreamBody = sides.request ? masked.body : rawBody;
+  // Decoded at the edge; an undecodable body is refused here, before anything is forwarded (body-coding.ts).
+  const plain = decodeRequest(req.headers, rawBody);
+  ex.requestHeaders = plain.headers;
+  const masked = deps.stream.maskRequestBody(ex, plain.body, ctx.mask);
+  const upstreamBody = sides.request ? masked.body : plain.body;
 
   // Credentials: the client's own key is removed; the policy's key (if any) is injected.
   const clientKey = deps.credentials.clientCredentialFinding(req.headers);
   const cred = deps.credentials.upstreamCredential(settings, ctx.identity, target.host);
-  const headers = forwardable(req.headers);
+  const headers = forwardable(plain.headers);
+  narrowAcceptEncoding(headers);
   for (const h of cred.strip) delete headers[h.toLowerCase()];
   const defaultPort = target.scheme === 'https' ? 443 : 80;
   headers.host = target.port === defaultPort ? target.host : `${target.host}:${target.port}`;
@@ -143,6 +135,7 @@ async function forwardExchange(x: Exchange): Promise<void> {
     path: ctx.mask.maskText(target.path).text,
     headers: recordedHeaders(req.headers, ctx.mask),
     bodyBytes: rawBody.length,
+    ...(plain.decoded ? { decodedBytes: plain.body.length } : {}),
     adapter: masked.adapter,
     findings: masked.findings.map((f) => f.rule),
     forwardedMasked: sides.request && masked.changed,
@@ -177,66 +170,82 @@ async function forwardExchange(x: Exchange): Promise<void> {
 
 async function streamResponse(x: Exchange, ex: { method: string; host: string; path: string; requestHeaders: IncomingMessage['headers'] }, upRes: IncomingMessage, maskResponse: boolean): Promise<void> {
   const { deps, ctx, res, target } = x;
-  const processor = deps.stream.createResponseProcessor(
-    ex,
-    { status: upRes.statusCode ?? 502, headers: upRes.headers },
-    { client: maskResponse ? ctx.mask : null, record: ctx.mask },
-  );
   const tHead = Date.now();
   await x.record('response-head', {
     status: upRes.statusCode ?? 0,
     headers: recordedHeaders(upRes.headers, ctx.mask),
-    adapter: processor.adapter,
     ttfbMs: tHead - x.started,
   });
+  let decoding;
+  try {
+    decoding = responseDecoding(upRes.headers);
+  } catch (err) {
+    upRes.destroy();
+    throw err;
+  }
+  const { decoder } = decoding;
+  const processor = deps.stream.createResponseProcessor(
+    ex,
+    { status: upRes.statusCode ?? 502, headers: decoding.headers },
+    { client: maskResponse ? ctx.mask : null, record: ctx.mask },
+  );
   if (processor.adapter === 'passthrough') {
     deps.logger.info({ session: ctx.session, host: target.host, path: target.path.split('?')[0], contentType: upRes.headers['content-type'] }, 'unknown response format: passed through unmodified (masked in the record)');
   }
-  res.writeHead(upRes.statusCode ?? 502, forwardable(processor.headers));
-  res.flushHeaders();
-
-  let chunks = 0;
-  let upstreamBytes = 0;
-  let clientBytes = 0;
-  // Record first, then forward: a chunk that cannot be recorded never reaches the client.
-  const emit = async (out: Output, at: number) => {
-    if (out.record.length > 0) {
-      chunks++;
-      await x.record('chunk', { at, i: chunks, bytes: out.record.length }, out.record);
-    }
-    if (out.client.length > 0) {
-      clientBytes += out.client.length;
-      await writeChunk(res, out.client);
-    }
+  let headSent = false;
+  const writeHead = () => {
+    if (headSent) return;
+    headSent = true;
+    res.writeHead(upRes.statusCode ?? 502, forwardable(processor.headers));
+    res.flushHeaders();
   };
+  // An identity body's head goes out at once (streams start promptly); an encoded one waits for its first
+  // decoded, recorded bytes, so a body that is not what its Content-Encoding says is still a clean 502.
+  if (!decoder) writeHead();
+  const out = new RecordedResponse(res, (meta, body) => x.record('chunk', meta, body), writeHead);
+  let upstreamBytes = 0;
   try {
     for await (const chunk of upRes as AsyncIterable<Buffer>) {
       const at = Date.now();
       upstreamBytes += chunk.length;
-      await emit(await processor.push(chunk), at);
+      const plain = decoder ? await decodeChunk(decoder, chunk) : chunk;
+      await out.commit(await processor.push(plain), at);
       if (res.destroyed) break;
     }
     if (res.destroyed) throw new ClientGoneError('client disconnected mid-stream');
-    await emit(await processor.end(), Date.now());
+    if (decoder) {
+      const tail = await decodeEnd(decoder);
+      if (tail.length) await out.commit(await processor.push(tail), Date.now());
+    }
+    await out.commitEnd(await processor.end(), Date.now());
   } catch (err) {
+    decoder?.destroy();
     if (err instanceof StoreUnavailableError) throw err;
-    // Upstream died (or the client left): keep what was held back, masked, in the record.
-    const rest = processor.abort();
-    if (rest.record.length) await x.record('chunk', { at: Date.now(), i: ++chunks, bytes: rest.record.length, partial: true }, rest.record);
+    // Upstream died, its body was undecodable, or the client left: keep what was held back, masked, in the
+    // record. Bytes no record covers were never sent.
+    await out.commitPartial(processor.abort());
     const clientGone = x.abort.signal.aborted || err instanceof ClientGoneError;
-    const reason = clientGone ? 'client disconnected mid-stream' : `upstream ended the stream abnormally: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`;
-    await x.record('error', { phase: 'response-body', reason, chunks, upstreamBytes, clientGone, code: clientGone ? new ClientGoneError('').code : new UpstreamBrokenError('').code });
-    ctx.error = clientGone ? 'client-aborted' : 'upstream-aborted';
-    deps.logger.warn({ session: ctx.session, host: target.host, chunks, upstreamBytes }, reason);
+    const broken = err instanceof WiretrailError && !clientGone ? err : new UpstreamBrokenError(`upstream ended the stream abnormally: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+    const reason = clientGone ? 'client disconnected mid-stream' : broken.message;
+    const code = clientGone ? new ClientGoneError('').code : broken.code;
     upRes.destroy();
+    if (!clientGone && !headSent) {
+      // Nothing reached the client yet: answer with the reason instead of a cut connection.
+      await x.conns.refuse(ctx, { kind: 'http', res }, broken, { n: x.n, meta: { phase: 'response-body', chunks: out.chunks, upstreamBytes } });
+      return;
+    }
+    await x.record('error', { phase: 'response-body', reason, chunks: out.chunks, upstreamBytes, clientGone, code, withheldBytes: out.withheldBytes });
+    ctx.error = clientGone ? 'client-aborted' : 'upstream-aborted';
+    deps.logger.warn({ session: ctx.session, host: target.host, chunks: out.chunks, upstreamBytes, code }, reason);
     res.destroy();
     return;
   }
   await x.record('response-end', {
     status: upRes.statusCode ?? 0,
-    chunks,
+    adapter: processor.adapter,
+    chunks: out.chunks,
     upstreamBytes,
-    clientBytes,
+    clientBytes: out.clientBytes,
     durationMs: Date.now() - x.started,
     ttfbMs: tHead - x.started,
     findings: processor.findings.map((f) => f.rule),

@@ -10,6 +10,11 @@ const zstdDecompress = (zlib as unknown as { createZstdDecompress?: () => Transf
 const zstdDecompressSync = (zlib as unknown as { zstdDecompressSync?: (b: Buffer) => Buffer }).zstdDecompressSync;
 const zstdCompressSync = (zlib as unknown as { zstdCompressSync?: (b: Buffer) => Buffer }).zstdCompressSync;
 
+/** The codings this Node can decode (zstd only where zlib has it). */
+export function supportedCodings(): Coding[] {
+  return zstdDecompress ? ['gzip', 'deflate', 'br', 'zstd'] : ['gzip', 'deflate', 'br'];
+}
+
 /** Codings listed in a Content-Encoding header, in the order they were applied. null: one we cannot decode. */
 export function parseContentEncoding(header: string | string[] | undefined): Coding[] | null {
   if (header === undefined) return [];

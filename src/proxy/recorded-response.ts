@@ -1,0 +1,92 @@
+// The only way response body bytes reach an intercepted client. Fail closed, structurally: client bytes
+// are queued and released only after a record committed at or after their arrival; at the end, bytes
+// of a body that produced no record at all are withheld and the stream is reported broken. A future
+// format (or a processor mode) that forgets to record therefore cannot leak: its bytes never leave.
+import type { ServerResponse } from 'node:http';
+import type { JsonObject } from '../audit/types.js';
+import { UpstreamBrokenError } from '../errors/index.js';
+import type { Output } from './deps.js';
+
+/** Client bytes waiting for a record to cover them; beyond this the stream is treated as broken. */
+export const MAX_UNCOVERED_BYTES = 33 * 1024 * 1024;
+
+export type RecordChunk = (meta: JsonObject, body: Buffer) => Promise<unknown>;
+
+export class RecordedResponse {
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private recordBytes = 0;
+  chunks = 0;
+  clientBytes = 0;
+
+  constructor(
+    private readonly res: ServerResponse,
+    private readonly recordChunk: RecordChunk,
+    /** Writes the response head once, before the first body byte (deferred so a first-chunk failure can still be a 502). */
+    private readonly writeHead: () => void,
+  ) {}
+
+  /** Records `out.record` (awaited, so a store failure stops here), then releases covered client bytes. */
+  async commit(out: Output, at: number): Promise<void> {
+    this.queue(out.client);
+    if (out.record.length > 0) {
+      this.chunks++;
+      await this.recordChunk({ at, i: this.chunks, bytes: out.record.length }, out.record);
+      this.recordBytes += out.record.length;
+      await this.release();
+    }
+  }
+
+  /** The processor ended normally: everything it emitted is in the record, unless it recorded nothing at all. */
+  async commitEnd(out: Output, at: number): Promise<void> {
+    await this.commit(out, at);
+    if (this.pendingBytes > 0 && this.recordBytes === 0) {
+      throw new UpstreamBrokenError(`response body of ${this.pendingBytes} bytes produced no record: withheld from the client (fail closed)`);
+    }
+    await this.release();
+    this.writeHead();
+  }
+
+  /** Records what the processor still held (upstream died, client left), marked partial. Never sends. */
+  async commitPartial(out: Output): Promise<void> {
+    if (out.record.length === 0) return;
+    this.chunks++;
+    await this.recordChunk({ at: Date.now(), i: this.chunks, bytes: out.record.length, partial: true }, out.record);
+  }
+
+  get withheldBytes(): number {
+    return this.pendingBytes;
+  }
+
+  private queue(b: Buffer): void {
+    if (b.length === 0) return;
+    this.pending.push(b);
+    this.pendingBytes += b.length;
+    if (this.pendingBytes > MAX_UNCOVERED_BYTES) throw new UpstreamBrokenError(`more than ${MAX_UNCOVERED_BYTES} response bytes arrived without a record covering them`);
+  }
+
+  private async release(): Promise<void> {
+    this.writeHead();
+    const out = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    for (const b of out) {
+      this.clientBytes += b.length;
+      await writeChunk(this.res, b);
+    }
+  }
+}
+
+function writeChunk(res: ServerResponse, data: Buffer): Promise<void> {
+  if (data.length === 0 || res.destroyed) return Promise.resolve();
+  if (res.write(data)) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
