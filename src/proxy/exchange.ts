@@ -210,9 +210,23 @@ async function streamResponse(x: Exchange, ex: { method: string; host: string; p
       upstreamBytes += chunk.length;
       const plain = decoder ? await decodeChunk(decoder, chunk) : chunk;
       await out.commit(await processor.push(plain), at);
-      if (res.destroyed) break;
+      if (res.destroyed || processor.broken) break;
     }
     if (res.destroyed) throw new ClientGoneError('client disconnected mid-stream');
+    if (processor.broken) {
+      // An oversize event or line: the processor closed the client's stream cleanly with what it committed;
+      // stop reading upstream, record why, end the response.
+      await out.commitPartial(processor.abort());
+      upRes.destroy();
+      decoder?.destroy();
+      const { code, reason } = processor.broken;
+      await x.record('error', { phase: 'response-body', reason, code, chunks: out.chunks, upstreamBytes, withheldBytes: out.withheldBytes });
+      ctx.error = 'upstream-broken';
+      deps.logger.warn({ session: ctx.session, host: target.host, code, upstreamBytes }, reason);
+      out.closeHead();
+      res.end();
+      return;
+    }
     if (decoder) {
       const tail = await decodeEnd(decoder);
       if (tail.length) await out.commit(await processor.push(tail), Date.now());

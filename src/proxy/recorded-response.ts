@@ -54,6 +54,11 @@ export class RecordedResponse {
     await this.recordChunk({ at: Date.now(), i: this.chunks, bytes: out.record.length, partial: true }, out.record);
   }
 
+  /** Sends the head if no byte went yet (a stream that ends with no body); withheld bytes stay withheld. */
+  closeHead(): void {
+    this.writeHead();
+  }
+
   get withheldBytes(): number {
     return this.pendingBytes;
   }
