@@ -8,6 +8,7 @@ import { identityMeta } from '../identity/types.js';
 import { BadRequestError, HeadersTooLargeError, InternalProxyError, MisdirectedRequestError, UpgradeRefusedError } from '../errors/index.js';
 import { parseHostHeader } from './authority.js';
 import { handleExchange } from './exchange.js';
+import { handleWebSocket, isWebSocketUpgrade } from './websocket.js';
 import type { Connections } from './connection.js';
 import type { ProxyDeps, ProxyLimits } from './deps.js';
 import type { ConnContext } from './session.js';
@@ -46,15 +47,40 @@ export function createInnerServer(deps: ProxyDeps, limits: ProxyLimits, conns: C
       : new BadRequestError(`malformed HTTP request inside TLS: ${err.code ?? 'parse error'}`);
     void conns.refuse(ctx, { kind: 'raw', socket }, refusal, { meta: { phase: 'inner-parse' } });
   });
-  // WebSocket (e.g. a realtime API) inside an intercepted tunnel cannot be parsed or masked yet: refuse clearly
-  // rather than let it through unrecorded.
-  inner.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+  // WebSocket upgrades are intercepted (websocket.ts); any other protocol upgrade cannot be parsed or masked:
+  // refused clearly rather than let through unrecorded.
+  inner.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const ctx = conns.of(req.socket) ?? conns.of(socket) ?? null;
+    if (ctx && isWebSocketUpgrade(req)) {
+      void onInnerUpgrade(deps, limits, conns, ctx, req, socket, head);
+      return;
+    }
     const err = new UpgradeRefusedError(`protocol upgrade to "${String(req.headers.upgrade ?? '').slice(0, 40)}" is not supported on intercepted hosts`);
     const meta: JsonObject = ctx ? { path: ctx.mask.maskText(req.url ?? '').text, identity: identityMeta(ctx.identity) } : {};
     void conns.refuse(ctx, { kind: 'raw', socket }, err, { meta });
   });
   return inner;
+}
+
+/** The Host check of onInnerRequest, then the WebSocket path; a refusal here is a raw HTTP answer. */
+async function onInnerUpgrade(deps: ProxyDeps, limits: ProxyLimits, conns: Connections, ctx: ConnContext, req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+  const hostHeader = parseHostHeader(req.headers.host, 443);
+  if (!hostHeader || hostHeader.host !== ctx.target.host || hostHeader.port !== ctx.target.port) {
+    const reason = `Host header "${String(req.headers.host ?? '').slice(0, 100)}" does not match the CONNECT target ${ctx.target.host}:${ctx.target.port}`;
+    await conns.refuse(ctx, { kind: 'raw', socket }, new MisdirectedRequestError(reason), { meta: { identity: identityMeta(ctx.identity) } });
+    return;
+  }
+  if (!(req.url ?? '').startsWith('/')) {
+    await conns.refuse(ctx, { kind: 'raw', socket }, new BadRequestError('request target inside TLS must be origin-form (/path)'));
+    return;
+  }
+  const ws = handleWebSocket(deps, limits, conns, ctx, req, socket, head).catch((err: Error) => {
+    // Unexpected (the expected failures are refusals inside handleWebSocket): nothing is forwarded any more.
+    deps.logger.error({ session: ctx.session, host: ctx.target.host, err: err.message }, 'WebSocket handling failed');
+    ctx.error = 'websocket-error';
+    socket.destroy();
+  });
+  await conns.track(ctx, ws);
 }
 
 async function onInnerRequest(deps: ProxyDeps, limits: ProxyLimits, conns: Connections, ctx: ConnContext, req: IncomingMessage, res: ServerResponse): Promise<void> {

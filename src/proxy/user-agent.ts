@@ -23,6 +23,8 @@ const VERSION = '([0-9][0-9A-Za-z.+_-]{0,39})';
 export const AGENT_RULES: readonly AgentRule[] = [
   // Coding agents.
   { name: 'claude-code', pattern: new RegExp(`^claude-cli/${VERSION}`), example: 'claude-cli/2.1.332 (external, sdk-cli)' },
+  // Claude Code's own side calls (settings, policy limits) name the product directly.
+  { name: 'claude-code', pattern: new RegExp(`^claude-code/${VERSION}`), example: 'claude-code/2.1.332' },
   { name: 'codex', pattern: new RegExp(`^codex_[a-z_]+/${VERSION}`), example: 'codex_exec/0.171.0 (Debian 12.0.0; x86_64) unknown (codex_exec; 0.171.0)' },
   { name: 'gemini-cli', pattern: new RegExp(`^GeminiCLI/${VERSION}`), example: 'GeminiCLI/0.61.0/gemini-2.5-pro (linux; x64)' },
   { name: 'copilot-cli', pattern: new RegExp(`^copilot/${VERSION}`), example: 'copilot/1.0.102 (linux v24.11.1) term/unknown' },

@@ -113,6 +113,11 @@ export class Upstream {
     return { socket, resolved };
   }
 
+  /** A verified TLS connection to an approved address (WebSocket upgrades, which need the socket itself). */
+  connectTls(host: string, port: number): Promise<net.Socket> {
+    return this.dial('https', host, port);
+  }
+
   private waitConnected(socket: net.Socket, host: string, event: 'connect' | 'secureConnect'): Promise<void> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -190,11 +190,11 @@ t.test('enforce mode refuses unlisted hosts with 403 and a one-line reason', asy
   ok.socket.destroy();
 });
 
-t.test('a WebSocket upgrade inside an intercepted tunnel is refused with 501 and recorded', async (t) => {
+t.test('a non-WebSocket upgrade inside an intercepted tunnel is refused with 501 and recorded (WebSocket: websocket.test.ts)', async (t) => {
   const { socket, status } = await connectTunnel(port, 'api.openai.com:443');
   t.equal(status, 200);
   const tlsSock = await tlsOver(socket, 'api.openai.com', h.caPem);
-  const text = await httpOver(tlsSock, 'GET /v1/realtime HTTP/1.1\r\nHost: api.openai.com\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n');
+  const text = await httpOver(tlsSock, 'GET /v1/realtime HTTP/1.1\r\nHost: api.openai.com\r\nConnection: Upgrade\r\nUpgrade: h2c\r\nHTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n');
   t.match(text, /^HTTP\/1\.1 501/);
   t.match(text, /not supported on intercepted hosts/);
   await new Promise((r) => setTimeout(r, 200));

@@ -1,0 +1,105 @@
+// Runs one coding agent end to end inside a loopback-only network namespace (started by run.ts with
+// `unshare -n`): fake provider + wiretrail + the agent with exactly the lines `wiretrail env --client` prints
+// (plus its key variable and telemetry/update switches). Prints one JSON line with everything the test checks.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startHarness } from '../helpers/harness.js';
+import { runCli } from '../helpers/cli.js';
+import { startFakeProvider } from './fake-provider.js';
+import { AGENTS, PROMPT, agentBin, type AgentSpec } from './agents.js';
+
+const HOSTS = [
+  'api.anthropic.com',
+  'api.openai.com',
+  'generativelanguage.googleapis.com',
+  'api.github.com',
+  'api.githubcopilot.com',
+  'api.individual.githubcopilot.com',
+];
+
+const name = process.argv[2] as AgentSpec['name'];
+const spec = AGENTS[name];
+if (!spec) throw new Error(`unknown agent "${name}"`);
+const timeoutMs = Number(process.argv[3] ?? 120_000);
+
+if (process.env.WT_AGENT_NETNS !== '1') throw new Error('runner.ts must run inside the agent suite network namespace (see run.ts)');
+const lo = spawnSync('ip', ['link', 'set', 'lo', 'up']);
+if (lo.status !== 0) throw new Error(`ip link set lo up: ${lo.stderr}`);
+
+/** `sh -c 'eval …; env -0'`: exactly the variables the printed lines set. */
+function evalEnv(script: string): Record<string, string> {
+  const r = spawnSync('sh', ['-c', 'eval "$WT_ENV" && env -0'], { env: { WT_ENV: script, PATH: '/usr/bin:/bin' }, encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`eval of wiretrail env failed: ${r.stderr}`);
+  const vars = Object.fromEntries(r.stdout.split('\0').filter(Boolean).map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]));
+  for (const k of ['PWD', 'SHLVL', '_', 'PATH', 'WT_ENV']) delete vars[k];
+  return vars;
+}
+
+function runAgent(bin: string, env: Record<string, string>, cwd: string): Promise<{ code: number | null; signal: string | null; stdout: string; stderr: string; ms: number }> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    const p = spawn(bin, spec.args(PROMPT), { env, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      try {
+        process.kill(-p.pid!, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }, timeoutMs);
+    p.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, ms: Date.now() - started });
+    });
+  });
+}
+
+const bin = agentBin(spec);
+const fake = await startFakeProvider(HOSTS);
+const policy = `version: 1\negress: audit\nintercept:\n${HOSTS.map((h) => `  - ${h}\n`).join('')}`;
+const h = await startHarness({ policy, upstreamCa: [fake.caFile], connectTo: HOSTS.map((host) => `${host}:443:127.0.0.1:${fake.port}`) });
+const home = mkdtempSync(join(tmpdir(), `wt-agent-${name}-`));
+let result: Record<string, unknown>;
+try {
+  const env = await runCli(['env', '--client', spec.client, '--proxy', h.proxyUrl, '--certs', h.certsDir]);
+  if (env.code !== 0) throw new Error(`wiretrail env --client ${spec.client}: ${env.stderr}`);
+  const printed = evalEnv(env.stdout);
+  spec.setup?.(home);
+  const agentEnv = { PATH: '/usr/local/bin:/usr/bin:/bin', HOME: home, TERM: 'dumb', LANG: 'C.UTF-8', ...printed, ...spec.env(home) };
+  const run = await runAgent(bin, agentEnv, home);
+  await h.recorder.drained();
+  const sessions = await h.recorder.listSessions();
+  const requests: Array<{ session: string; host: string; path: string; agent: unknown }> = [];
+  const websockets: Array<{ session: string; kinds: string[] }> = [];
+  for (const s of sessions) {
+    const recs = await h.recorder.readSession(s.session);
+    for (const r of recs) if (r.kind === 'request') requests.push({ session: s.session, host: String(r.meta.host), path: String(r.meta.path), agent: r.meta.agent ?? null });
+    const ws = recs.filter((r) => String(r.kind).startsWith('ws'));
+    if (ws.length) websockets.push({ session: s.session, kinds: ws.map((r) => String(r.kind)) });
+  }
+  await h.close();
+  const verify = await runCli(['verify', '--data', h.dataDir, '--certs', h.certsDir]);
+  const list = await runCli(['sessions', 'list', '--data', h.dataDir, '--certs', h.certsDir, '--json']);
+  result = {
+    agent: name,
+    version: spec.version,
+    printedEnv: Object.keys(printed),
+    run,
+    requests,
+    websockets,
+    summaries: JSON.parse(list.stdout || '[]'),
+    verify: { code: verify.code, stdout: verify.stdout, stderr: verify.stderr },
+    fakeSeen: fake.seen,
+  };
+} finally {
+  await fake.close();
+  rmSync(home, { recursive: true, force: true });
+  rmSync(h.dir, { recursive: true, force: true });
+}
+process.stdout.write(`AGENT-RESULT ${JSON.stringify(result)}\n`);
+process.exit(0);
