@@ -4,7 +4,10 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const tsc = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'], { cwd: root, stdio: 'inherit' });
+const tscRun = (project) => spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', project], { cwd: root, stdio: 'inherit' });
+// The server and its tests, then the admin UI's browser script (served from dist/ui).
+const tsc = tscRun('tsconfig.json');
+if (tsc.status === 0) Object.assign(tsc, tscRun('src/admin/ui/client/tsconfig.json'));
 if (tsc.status !== 0) {
   console.log('type check failed');
   console.log('0 passed, 1 failed');

@@ -13,7 +13,8 @@ import { createAuthenticator, identityAdminRoutes, upstreamCredential, clientCre
 import { createMaskEngine } from './mask/index.js';
 import { createResponseProcessor, maskRequestBody } from './stream/index.js';
 import { createProxyServer } from './proxy/index.js';
-import { createAdminServer, ensureAdminToken } from './admin/server.js';
+import { createAdminServer, ensureAdminToken, isAdminToken } from './admin/server.js';
+import { createAdminUi, uiSourceFromLog } from './admin/ui/index.js';
 
 export interface Running {
   proxy: AddressInfo;
@@ -79,12 +80,18 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
   let admin: ReturnType<typeof createAdminServer> | null = null;
   if (config.admin) {
     const token = ensureAdminToken(config.certsDir);
+    const routes = [...auditAdminRoutes(recorder), ...identityAdminRoutes(auth)];
     admin = createAdminServer({
       token,
       logger,
+<<<<<<< HEAD
       routes: [...auditAdminRoutes(recorder), ...identityAdminRoutes(auth)],
       allowedHosts: config.adminHosts ?? [],
+=======
+      routes,
+>>>>>>> cc1cef4 (admin UI: session browser on the admin port (token login to an HttpOnly SameSite=Strict cookie, session list with filters and search, conversation view with masked placeholders, integrity badge from a verified session bundle, replay, checkpoints, live rows); server-rendered HTML plus one small TypeScript module, no third-party assets; tested in Debian's chromium via playwright-core)
       health: () => ({ ok: recorder.writable, store: recorder.writable ? 'writable' : 'failing', caNotAfter: ca.notAfter.toISOString() }),
+      ui: createAdminUi({ source: uiSourceFromLog(recorder), checkToken: (t) => isAdminToken(t, token), approvals: routes.some((r) => r.path === '/v1/approvals') }),
     });
     try {
       adminAddr = await admin.listen(config.admin.port, config.admin.host);

@@ -51,6 +51,10 @@ export function isJsonContentType(value: string | undefined): boolean {
   return (value ?? '').split(';', 1)[0]!.trim().toLowerCase() === 'application/json';
 }
 
+function isFormContentType(value: string | undefined): boolean {
+  return (value ?? '').split(';', 1)[0]!.trim().toLowerCase() === 'application/x-www-form-urlencoded';
+}
+
 /** An Origin is ours when it is http(s) on one of the allowed host names. */
 function sameSiteOrigin(origin: string, allowed: Set<string>): boolean {
   let u: URL;
@@ -63,8 +67,12 @@ function sameSiteOrigin(origin: string, allowed: Set<string>): boolean {
   return allowed.has(u.hostname.replace(/^\[|\]$/g, '').toLowerCase());
 }
 
-/** Checks one request; null when it may proceed to routing. */
-export function checkAdminRequest(req: IncomingMessage, allowed: Set<string>): GuardRefusal | null {
+/**
+ * Checks one request; null when it may proceed to routing. `formPaths`: the web UI's login and
+ * logout forms, the only state changes sent as HTML form posts; they must carry one of our Origins
+ * (browsers always send Origin on form posts), so a cross-site form still cannot reach them.
+ */
+export function checkAdminRequest(req: IncomingMessage, allowed: Set<string>, formPaths: ReadonlySet<string> = new Set()): GuardRefusal | null {
   const host = hostName(req.headers.host);
   if (host === null || !allowed.has(host)) {
     return { status: 403, error: `Host ${JSON.stringify(req.headers.host ?? '')} is not an admin API name (allowed: ${[...allowed].slice(0, 8).join(', ')}; add names with admin_hosts)` };
@@ -73,6 +81,10 @@ export function checkAdminRequest(req: IncomingMessage, allowed: Set<string>): G
   const origin = req.headers.origin;
   if (origin !== undefined && !sameSiteOrigin(origin, allowed)) {
     return { status: 403, error: `cross-origin request refused (Origin ${JSON.stringify(origin)})` };
+  }
+  const path = (req.url ?? '/').split('?', 1)[0]!;
+  if (formPaths.has(path) && isFormContentType(req.headers['content-type'])) {
+    return origin !== undefined ? null : { status: 403, error: 'a form post without an Origin header is refused' };
   }
   if (!isJsonContentType(req.headers['content-type'])) {
     return { status: 415, error: 'state-changing admin requests must be sent as Content-Type: application/json' };

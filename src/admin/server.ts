@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { sendJson, type AdminRoute } from './types.js';
 import { ADMIN_TOKEN_FILE } from './client.js';
 import { allowedHostNames, checkAdminRequest, isLoopbackHost } from './guard.js';
+import type { AdminUi } from './ui/index.js';
 
 export { sendJson, readBody, type AdminRoute } from './types.js';
 export { adminFetch, readAdminToken, AdminError, ADMIN_TOKEN_FILE } from './client.js';
@@ -32,6 +33,14 @@ function sameSecret(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
+/** Constant-time check of a presented admin token. */
+export function isAdminToken(presented: string, token: string): boolean {
+  return presented.length > 0 && sameSecret(presented, token);
+}
+
+/** The web UI's form posts (see checkAdminRequest). */
+const UI_FORM_PATHS: ReadonlySet<string> = new Set(['/login', '/logout']);
+
 export interface AdminServer {
   listen(port: number, host: string): Promise<AddressInfo>;
   close(): Promise<void>;
@@ -44,6 +53,8 @@ export function createAdminServer(opts: {
   health: () => Record<string, unknown> & { ok: boolean };
   /** Host names accepted besides loopback names and the bind address (config `admin_hosts`). */
   allowedHosts?: readonly string[];
+  /** The web UI, served for every path outside /v1/ (its session cookie also admits /v1/ routes). */
+  ui?: AdminUi;
 }): AdminServer {
   const { routes, logger } = opts;
   let allowed = allowedHostNames('127.0.0.1', opts.allowedHosts);
@@ -57,7 +68,7 @@ export function createAdminServer(opts: {
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse) {
-    const refused = checkAdminRequest(req, allowed);
+    const refused = checkAdminRequest(req, allowed, opts.ui ? UI_FORM_PATHS : undefined);
     if (refused) {
       logger.warn({ path: req.url?.split('?')[0], method: req.method, host: req.headers.host, origin: req.headers.origin, status: refused.status }, 'admin request refused');
       sendJson(res, refused.status, { error: refused.error });
@@ -69,6 +80,7 @@ export function createAdminServer(opts: {
       sendJson(res, h.ok ? 200 : 503, h);
       return;
     }
+    if (opts.ui && (await opts.ui.handle(req, res, url))) return;
     const route = routes.find(
       (r) => r.method === req.method && (r.path.endsWith('/') ? url.pathname.startsWith(r.path) : url.pathname === r.path),
     );
@@ -79,7 +91,8 @@ export function createAdminServer(opts: {
     }
     if (route.adminOnly) {
       const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-      if (!m || !sameSecret(m[1]!, opts.token)) {
+      const byCookie = !m && opts.ui?.authenticated(req) === true;
+      if (!byCookie && (!m || !sameSecret(m[1]!, opts.token))) {
         sendJson(res, 401, { error: 'admin token required (Authorization: Bearer <certs/admin.token>)' });
         return;
       }
@@ -102,6 +115,7 @@ export function createAdminServer(opts: {
       });
     },
     close() {
+      opts.ui?.close();
       return new Promise((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

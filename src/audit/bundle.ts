@@ -187,7 +187,12 @@ class BundleProblem extends Error {
 const HEX64 = /^[0-9a-f]{64}$/;
 
 /** Verifies a bundle file offline. `trusted`: keys to require; when empty the bundle's own keys are used. */
-export async function verifyBundleFile(path: string, trusted: Verifier[]): Promise<BundleReport> {
+export function verifyBundleFile(path: string, trusted: Verifier[]): Promise<BundleReport> {
+  return verifyBundleStream(createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>, trusted);
+}
+
+/** Verifies a bundle from its bytes in any chunking (a file, an HTTP body, an export in memory). */
+export async function verifyBundleStream(bytes: AsyncIterable<Buffer>, trusted: Verifier[]): Promise<BundleReport> {
   const report: BundleReport = {
     ok: false,
     problem: null,
@@ -203,7 +208,7 @@ export async function verifyBundleFile(path: string, trusted: Verifier[]): Promi
     filter: null,
   };
   try {
-    await checkBundle(path, trusted, report);
+    await checkBundle(bytes, trusted, report);
     report.ok = true;
   } catch (err) {
     if (err instanceof BundleProblem) report.problem = { kind: err.kind, seq: err.seq, message: `${err.kind}: ${err.message}` };
@@ -213,9 +218,9 @@ export async function verifyBundleFile(path: string, trusted: Verifier[]): Promi
   return report;
 }
 
-async function* lines(path: string): AsyncGenerator<{ line: Buffer; complete: boolean }> {
+async function* lines(bytes: AsyncIterable<Buffer>): AsyncGenerator<{ line: Buffer; complete: boolean }> {
   let rest = Buffer.alloc(0);
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+  for await (const chunk of bytes) {
     let buf = rest.length ? Buffer.concat([rest, chunk]) : chunk;
     let i: number;
     while ((i = buf.indexOf(10)) >= 0) {
@@ -246,13 +251,13 @@ function parseCanonicalLine(line: Buffer, what: string): Record<string, unknown>
   return obj as Record<string, unknown>;
 }
 
-async function checkBundle(path: string, trusted: Verifier[], report: BundleReport): Promise<void> {
+async function checkBundle(bytes: AsyncIterable<Buffer>, trusted: Verifier[], report: BundleReport): Promise<void> {
   const digest = createHash('sha256');
   let header: { size: number; root: Buffer; origin: string } | null = null;
   let ended = false;
   const sessions = new Map<string, { sessionSeq: number; hash: string }>();
   let n = 0;
-  for await (const { line, complete } of lines(path)) {
+  for await (const { line, complete } of lines(bytes)) {
     n++;
     if (ended) throw new BundleProblem('modified', null, 'data after the end of the bundle');
     if (!complete) throw new BundleProblem('truncated', null, `line ${n} is cut short (no end line)`);

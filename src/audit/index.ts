@@ -5,7 +5,7 @@ export { AuditLockedError, AuditNotFoundError } from './store.js';
 export { auditAdminRoutes, toWire, fromWire, type WireRecord } from './admin.js';
 export type { SessionFilter } from './read.js';
 export { verifyStore, readExternalCheckpoints, type VerifyReport, type VerifyProblem, type ProblemKind } from './verify.js';
-export { exportBundle, verifyBundleFile, type ExportFilter, type ExportStats, type BundleReport } from './bundle.js';
+export { exportBundle, verifyBundleFile, verifyBundleStream, type ExportFilter, type ExportStats, type BundleReport } from './bundle.js';
 export { openLocalReader, remoteReader, loadTrustedKeys, ReaderError, type AuditReader } from './reader.js';
 export { readPublicKeys, rotateSigningKey, SIGNING_KEY_FILE, PUBLIC_KEYS_FILE } from './signing-key.js';
 export { parseVerifier, parseSigner, type Verifier } from './note.js';

@@ -88,6 +88,12 @@ export async function latestCheckpointNote(db: Db): Promise<string | null> {
   return cps[0] ? cps[0].toString('utf8') : null;
 }
 
+/** Signed checkpoint notes kept in the store, newest first. */
+export async function checkpointNotes(db: Db, limit: number): Promise<string[]> {
+  const cps = await db.values({ gte: 'c/', lt: 'c0', reverse: true, limit }).all();
+  return cps.map((v) => v.toString('utf8'));
+}
+
 /** Bodies of records below this seq were deleted by retention (0: none). */
 export async function readPrunedBefore(db: Db): Promise<number> {
   const rp = await db.get(K.RETENTION_KEY);

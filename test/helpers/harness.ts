@@ -14,6 +14,8 @@ export interface Harness extends Running {
   proxyUrl: string;
   /** Every pino line written so far (JSON strings). */
   logs: string[];
+  /** The configuration it was started with (to start another wiretrail on a copy of its folders). */
+  config: Config;
   stop(): Promise<void>;
 }
 
@@ -57,6 +59,7 @@ export async function startHarness(opts: {
     certsDir,
     proxyUrl: `http://127.0.0.1:${running.proxy.port}`,
     logs,
+    config,
     async stop() {
       await running.close();
       rmSync(dir, { recursive: true, force: true });

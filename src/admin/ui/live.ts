@@ -1,0 +1,58 @@
+// Live view: new and changed sessions pushed to open list pages as server-sent events. One poller
+// serves every listener and runs only while someone listens; listeners are bounded.
+import type { ServerResponse } from 'node:http';
+import type { SessionCatalog } from './query.js';
+import { sessionRow } from './pages.js';
+
+const MAX_LISTENERS = 32;
+
+export class LiveSessions {
+  private readonly listeners = new Set<ServerResponse>();
+  private timer: NodeJS.Timeout | null = null;
+  private since = Date.now();
+  private readonly seen = new Map<string, number>(); // session -> lastSeq already pushed
+
+  constructor(private readonly catalog: SessionCatalog, private readonly intervalMs = 1000) {}
+
+  /** Starts streaming to `res`; false when too many pages are already listening. */
+  add(res: ServerResponse): boolean {
+    if (this.listeners.size >= MAX_LISTENERS) return false;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no' });
+    res.write(': live\n\n');
+    this.listeners.add(res);
+    res.on('close', () => {
+      this.listeners.delete(res);
+      if (!this.listeners.size) this.stop();
+    });
+    if (!this.timer) {
+      this.since = Date.now() - 2 * this.intervalMs;
+      this.timer = setInterval(() => void this.tick().catch(() => undefined), this.intervalMs);
+      this.timer.unref();
+    }
+    return true;
+  }
+
+  close(): void {
+    for (const res of this.listeners) res.end();
+    this.listeners.clear();
+    this.stop();
+  }
+
+  private stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    this.seen.clear();
+  }
+
+  /** Pushes every session that started or changed since the listeners connected. */
+  private async tick(): Promise<void> {
+    const { rows } = await this.catalog.query({ since: this.since, limit: 50 });
+    for (const f of rows.reverse()) {
+      const version = f.lastTs * 1000 + f.requests;
+      if (this.seen.get(f.session) === version) continue;
+      this.seen.set(f.session, version);
+      const data = JSON.stringify({ session: f.session, row: sessionRow(f).value });
+      for (const res of this.listeners) res.write(`event: session\ndata: ${data}\n\n`);
+    }
+  }
+}
