@@ -84,12 +84,8 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
     admin = createAdminServer({
       token,
       logger,
-<<<<<<< HEAD
-      routes: [...auditAdminRoutes(recorder), ...identityAdminRoutes(auth)],
-      allowedHosts: config.adminHosts ?? [],
-=======
       routes,
->>>>>>> cc1cef4 (admin UI: session browser on the admin port (token login to an HttpOnly SameSite=Strict cookie, session list with filters and search, conversation view with masked placeholders, integrity badge from a verified session bundle, replay, checkpoints, live rows); server-rendered HTML plus one small TypeScript module, no third-party assets; tested in Debian's chromium via playwright-core)
+      allowedHosts: config.adminHosts ?? [],
       health: () => ({ ok: recorder.writable, store: recorder.writable ? 'writable' : 'failing', caNotAfter: ca.notAfter.toISOString() }),
       ui: createAdminUi({ source: uiSourceFromLog(recorder), checkToken: (t) => isAdminToken(t, token), approvals: routes.some((r) => r.path === '/v1/approvals') }),
     });

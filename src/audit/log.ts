@@ -23,13 +23,8 @@ import { openDb, syncWriteAheadLog, type Db } from './store.js';
 import { BlockBuilder, stripBodies } from './value.js';
 import { entriesFrom, findBlock, lastEntry, withReader } from './blocks.js';
 import { CheckpointPublisher, type WitnessTarget } from './publish.js';
-<<<<<<< HEAD
 import { encodeSummary, mergeAgents, mergeUsers, summaryOf, type SessionState } from './session-state.js';
-import { listSessions, readPrunedBefore, readSession, sessionSummary, type SessionFilter } from './read.js';
-=======
-import { encodeSummary, mergeUsers, summaryOf, type SessionState } from './session-state.js';
 import { checkpointNotes, listSessions, readPrunedBefore, readSession, sessionSummary, type SessionFilter } from './read.js';
->>>>>>> cc1cef4 (admin UI: session browser on the admin port (token login to an HttpOnly SameSite=Strict cookie, session list with filters and search, conversation view with masked placeholders, integrity badge from a verified session bundle, replay, checkpoints, live rows); server-rendered HTML plus one small TypeScript module, no third-party assets; tested in Debian's chromium via playwright-core)
 import { readExternalCheckpoints, verifyStore, type VerifyReport } from './verify.js';
 import { exportBundle, type ExportFilter, type ExportStats } from './bundle.js';
 
