@@ -6,6 +6,7 @@
 import t, { type Test } from 'tap';
 import { cpSync, mkdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import http from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ProxyAgent } from 'undici';
 import OpenAI from 'openai';
@@ -109,8 +110,14 @@ t.test('unauthenticated: only the login page, the health and the API refuse', as
   t.equal(cross.status, 403, 'a cross-site login post is refused');
   const noOrigin = await fetch(adminUrl + '/login', { method: 'POST', body: `token=${token}`, headers: { 'content-type': 'application/x-www-form-urlencoded' } });
   t.equal(noOrigin.status, 403, 'a form post without Origin is refused');
-  const rebound = await fetch(adminUrl + '/', { headers: { host: 'evil.example' } });
-  t.equal(rebound.status, 403, 'a rebinding Host gets no page');
+  // fetch() may not set Host; a raw request can (as a DNS-rebinding page's browser would send it).
+  const rebound = await new Promise<number>((resolve, reject) =>
+    http.get({ host: '127.0.0.1', port: h.admin!.port, path: '/', headers: { host: 'evil.example' } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    }).on('error', reject),
+  );
+  t.equal(rebound, 403, 'a rebinding Host gets no page');
 });
 
 t.test('log in, filter, search, open the session, replay, integrity verified', async (t) => {
