@@ -71,41 +71,58 @@ export function parseJsonText(text: string): JsonText {
  */
 function scanShape(text: string): Shape {
   const shape: Shape = { tooDeep: false, duplicates: false, surrogates: false };
-  // one entry per open container: the keys seen (objects) or null (arrays)
-  const stack: Array<Set<string> | null> = [];
+  // one entry per open container: null for an array; for an object its first key (a string) until
+  // a second one arrives, then the set of keys (most objects in a stream event have few keys)
+  const stack: Array<Set<string> | string | null | undefined> = [];
   let expectKey = false;
+  let backslash = -1; // position of the next backslash (amortised: each is found once)
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
     if (c === 34 /* " */) {
       const end = stringEnd(text, i + 1);
       if (end < 0) return shape;
-      const raw = text.slice(i + 1, end);
-      const escaped = raw.includes('\\');
-      if (escaped && SURROGATE_ESCAPE.test(raw)) shape.surrogates = true;
-      const keys = stack[stack.length - 1];
-      if (expectKey && keys) {
-        const key = escaped ? decodeString(raw) : raw;
-        if (keys.has(key)) shape.duplicates = true;
-        else keys.add(key);
-        expectKey = false;
-      }
+      const start = i;
       i = end;
+      if (backslash <= start) backslash = nextBackslash(text, start + 1);
+      const escaped = backslash < end;
+      if (escaped && !shape.surrogates && SURROGATE_ESCAPE.test(text.slice(start + 1, end))) shape.surrogates = true;
+      if (expectKey) {
+        const raw = text.slice(start + 1, end);
+        expectKey = false;
+        const key = escaped ? decodeString(raw) : raw;
+        const top = stack.length - 1;
+        const keys = stack[top];
+        if (keys === undefined) stack[top] = key;
+        else if (typeof keys === 'string') {
+          if (keys === key) shape.duplicates = true;
+          else stack[top] = new Set([keys, key]);
+        } else if (keys instanceof Set) {
+          if (keys.has(key)) shape.duplicates = true;
+          else keys.add(key);
+        }
+      }
     } else if (c === 123 /* { */ || c === 91 /* [ */) {
       if (stack.length >= MAX_JSON_DEPTH) {
         shape.tooDeep = true;
         return shape;
       }
-      stack.push(c === 123 ? new Set() : null);
+      stack.push(c === 123 ? undefined : null);
       expectKey = c === 123;
     } else if (c === 125 /* } */ || c === 93 /* ] */) {
       stack.pop();
       expectKey = false;
     } else if (c === 44 /* , */) {
-      expectKey = stack[stack.length - 1] != null;
+      // the next string is a key when the open container is an object
+      expectKey = stack.length > 0 && stack[stack.length - 1] !== null;
     }
   }
   return shape;
+}
+
+function nextBackslash(text: string, from: number): number {
+  const b = text.indexOf('\\', from);
+  return b < 0 ? Number.MAX_SAFE_INTEGER : b;
 }
 
 /** Index of the closing quote of a string whose body starts at `from`, or -1. */
