@@ -11,7 +11,7 @@ import { Upstream, parseConnectTo } from './upstream/index.js';
 import { openAuditLog, auditAdminRoutes, type AuditLog } from './audit/index.js';
 import { createAuthenticator, identityAdminRoutes, upstreamCredential, clientCredentialFinding } from './identity/index.js';
 import { createMaskEngine } from './mask/index.js';
-import { createResponseProcessor, maskRequestBody } from './stream/index.js';
+import { createResponseProcessor, maskRequestBody, maskRequestHeaders, maskRequestTarget } from './stream/index.js';
 import { createProxyServer } from './proxy/index.js';
 import { createAdminServer, ensureAdminToken, isAdminToken } from './admin/server.js';
 import { createAdminUi, uiSourceFromLog } from './admin/ui/index.js';
@@ -63,7 +63,7 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
     recorder,
     auth,
     mask,
-    stream: { createResponseProcessor, maskRequestBody },
+    stream: { createResponseProcessor, maskRequestBody, maskRequestTarget, maskRequestHeaders },
     credentials: { upstreamCredential, clientCredentialFinding },
     logger,
     limits: config.limits,

@@ -22,6 +22,8 @@ export const configSchema = z
         headers_timeout_ms: z.number().int().positive().optional(),
         tunnel_idle_timeout_ms: z.number().int().positive().optional(),
         upstream_idle_timeout_ms: z.number().int().positive().optional(),
+        /** Cap on one SSE event / NDJSON line of a response (a bigger one ends the stream). */
+        max_event_bytes: z.number().int().positive().optional(),
       })
       .strict()
       .optional(),
@@ -57,6 +59,7 @@ export interface Config {
     headersTimeoutMs: number;
     tunnelIdleTimeoutMs: number;
     upstreamIdleTimeoutMs: number;
+    maxEventBytes?: number;
   };
   audit: {
     retentionDays?: number;

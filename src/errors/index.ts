@@ -26,6 +26,8 @@ export interface WiretrailErrorOptions {
   cause?: unknown;
   /** Extra response headers the refusal carries (Proxy-Authenticate, Retry-After). */
   headers?: Record<string, string>;
+  /** A body in the client's API shape (a provider-style JSON error) instead of the plain-text line. */
+  body?: { text: string; contentType: string };
 }
 
 /** Base of every error wiretrail answers with. `code` is stable (WT_ERR_*): match on it, never on text. */
@@ -37,10 +39,12 @@ export class WiretrailError extends Error {
   /** A policy said no (`deny` record) or something failed (`error` record). */
   readonly recordKind: 'deny' | 'error' = 'error';
   readonly headers: Readonly<Record<string, string>>;
+  readonly body: { text: string; contentType: string } | null;
 
   constructor(message: string, options: WiretrailErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.headers = options.headers ?? {};
+    this.body = options.body ?? null;
   }
 }
 
@@ -150,6 +154,18 @@ export class UndecodableResponseError extends WiretrailError {
 export class UndecodableRequestError extends WiretrailError {
   override readonly name: string = 'UndecodableRequestError';
   override readonly code = 'WT_ERR_UNDECODABLE_REQUEST';
+  override readonly status = 400;
+  override readonly proxyStatus = 'http_request_error';
+  override readonly recordKind = 'deny';
+}
+
+/**
+ * A request body that claims to be JSON but cannot be masked as a value (does not parse, too deep,
+ * not UTF-8): never forwarded. Answered in the provider's error shape (src/stream/provider-error.ts).
+ */
+export class UnmaskableRequestError extends WiretrailError {
+  override readonly name: string = 'UnmaskableRequestError';
+  override readonly code = 'WT_ERR_UNMASKABLE_REQUEST';
   override readonly status = 400;
   override readonly proxyStatus = 'http_request_error';
   override readonly recordKind = 'deny';

@@ -6,7 +6,7 @@ import type { Recorder } from '../audit/types.js';
 import type { Authenticator, Identity } from '../identity/types.js';
 import type { Policy, HostSettings } from '../policy/index.js';
 import type { Upstream } from '../upstream/index.js';
-import type { ExchangeMeta, Finding, MaskSession, Output, ResponseMeta, ResponseProcessor } from '../stream/index.js';
+import type { ExchangeMeta, Finding, MaskedTarget, MaskSession, Output, ProcessorOptions, RequestMaskResult, ResponseMeta, ResponseProcessor } from '../stream/index.js';
 
 export type { Finding, MaskSession, ExchangeMeta, ResponseMeta, Output, ResponseProcessor };
 
@@ -16,8 +16,14 @@ export interface MaskEngineLike {
 }
 
 export interface StreamStage {
-  createResponseProcessor(ex: ExchangeMeta, res: ResponseMeta, mask: { client: MaskSession | null; record: MaskSession }): ResponseProcessor;
-  maskRequestBody(ex: ExchangeMeta, body: Buffer, session: MaskSession): { body: Buffer; changed: boolean; findings: Finding[]; adapter: string };
+  createResponseProcessor(ex: ExchangeMeta, res: ResponseMeta, mask: { client: MaskSession | null; record: MaskSession }, opts?: ProcessorOptions): ResponseProcessor;
+  maskRequestBody(ex: ExchangeMeta, body: Buffer, session: MaskSession): RequestMaskResult;
+  maskRequestTarget(target: string, session: MaskSession): MaskedTarget;
+  maskRequestHeaders(
+    headers: Record<string, string | string[] | undefined>,
+    session: MaskSession,
+    keep: (name: string) => boolean,
+  ): { headers: Record<string, string | string[] | undefined>; findings: Finding[] };
 }
 
 export interface CredentialStage {
@@ -34,6 +40,8 @@ export interface ProxyLimits {
   handshakeTimeoutMs: number;
   headersTimeoutMs: number;
   tunnelIdleTimeoutMs: number;
+  /** Cap on one SSE event / NDJSON line of a response; the stream stage's default when unset. */
+  maxEventBytes?: number;
 }
 
 export const DEFAULT_LIMITS: ProxyLimits = {

@@ -9,12 +9,13 @@ import {
   ClientGoneError,
   ProxyAuthError,
   StoreUnavailableError,
+  UnmaskableRequestError,
   UpstreamBrokenError,
   WiretrailError,
   toWiretrailError,
 } from '../errors/index.js';
 import { decodeChunk, decodeEnd, decodeRequest, narrowAcceptEncoding, responseDecoding } from './body-coding.js';
-import { forwardable, recordedHeaders } from './headers.js';
+import { CREDENTIAL_HEADERS, forwardable, recordedHeaders } from './headers.js';
 import { RecordedResponse } from './recorded-response.js';
 import { agentFromUserAgent } from './user-agent.js';
 import type { Connections } from './connection.js';
@@ -113,11 +114,17 @@ async function forwardExchange(x: Exchange): Promise<void> {
   ex.requestHeaders = plain.headers;
   const masked = deps.stream.maskRequestBody(ex, plain.body, ctx.mask);
   const upstreamBody = sides.request ? masked.body : plain.body;
+  // JSON that cannot be masked as a value is never forwarded, whatever the sides: the record always masks
+  if (masked.refusal) throw new UnmaskableRequestError(masked.refusal.reason, { body: { text: masked.refusal.body, contentType: masked.refusal.contentType } });
+  // The request line and headers are masked on the same sides as the body (credentials excepted).
+  const maskedTarget = deps.stream.maskRequestTarget(target.path, ctx.mask);
+  const upstreamPath = sides.request ? maskedTarget.path : target.path;
 
   // Credentials: the client's own key is removed; the policy's key (if any) is injected.
   const clientKey = deps.credentials.clientCredentialFinding(req.headers);
   const cred = deps.credentials.upstreamCredential(settings, ctx.identity, target.host);
-  const headers = forwardable(plain.headers);
+  let headers = forwardable(plain.headers);
+  if (sides.request) headers = deps.stream.maskRequestHeaders(headers as Record<string, string | string[] | undefined>, ctx.mask, (h) => CREDENTIAL_HEADERS.has(h) || h === 'host').headers;
   narrowAcceptEncoding(headers);
   for (const h of cred.strip) delete headers[h.toLowerCase()];
   const defaultPort = target.scheme === 'https' ? 443 : 80;
@@ -132,13 +139,13 @@ async function forwardExchange(x: Exchange): Promise<void> {
     scheme: target.scheme,
     host: target.host,
     port: target.port,
-    path: ctx.mask.maskText(target.path).text,
+    path: maskedTarget.recordPath,
     headers: recordedHeaders(req.headers, ctx.mask),
     bodyBytes: rawBody.length,
     ...(plain.decoded ? { decodedBytes: plain.body.length } : {}),
     adapter: masked.adapter,
-    findings: masked.findings.map((f) => f.rule),
-    forwardedMasked: sides.request && masked.changed,
+    findings: [...maskedTarget.findings, ...masked.findings].map((f) => f.rule),
+    forwardedMasked: sides.request && (masked.changed || maskedTarget.changed),
     identity: identityMeta(ctx.identity),
     client: ctx.client.address,
     injected: Object.keys(cred.set).map((h) => h.toLowerCase()),
@@ -156,7 +163,7 @@ async function forwardExchange(x: Exchange): Promise<void> {
       host: target.host,
       port: target.port,
       method: ex.method,
-      path: target.path,
+      path: upstreamPath,
       headers,
       body: upstreamBody,
       signal: x.abort.signal,
@@ -188,6 +195,7 @@ async function streamResponse(x: Exchange, ex: { method: string; host: string; p
     ex,
     { status: upRes.statusCode ?? 502, headers: decoding.headers },
     { client: maskResponse ? ctx.mask : null, record: ctx.mask },
+    x.limits.maxEventBytes ? { maxEventSize: x.limits.maxEventBytes } : {},
   );
   if (processor.adapter === 'passthrough') {
     deps.logger.info({ session: ctx.session, host: target.host, path: target.path.split('?')[0], contentType: upRes.headers['content-type'] }, 'unknown response format: passed through unmodified (masked in the record)');

@@ -28,7 +28,7 @@ function replyHeaders(err: WiretrailError, body: string): Record<string, string 
   return {
     ...err.headers,
     'proxy-status': proxyStatusHeader(err),
-    'content-type': 'text/plain; charset=utf-8',
+    'content-type': err.body?.contentType ?? 'text/plain; charset=utf-8',
     'content-length': Buffer.byteLength(body),
     'x-wiretrail-error': err.code,
   };
@@ -36,7 +36,7 @@ function replyHeaders(err: WiretrailError, body: string): Record<string, string 
 
 /** Sends the refusal and closes what must be closed. A response whose head already left is cut instead. */
 export function reply(to: ReplyTarget, err: WiretrailError): void {
-  const body = `wiretrail: ${err.message.split('\n')[0]}\n`;
+  const body = err.body?.text ?? `wiretrail: ${err.message.split('\n')[0]}\n`;
   const headers = replyHeaders(err, body);
   if (to.kind === 'http') {
     const { res } = to;

@@ -13,7 +13,7 @@ export const DEFAULT_MAX_EVENT_SIZE = 16 * 1024 * 1024;
 
 /** An event or line that exceeded its cap: the stream cannot be read on. */
 export class EventTooLargeError extends Error {
-  readonly code = 'WT_STREAM_EVENT_TOO_LARGE';
+  readonly code = 'WT_ERR_UPSTREAM_EVENT_TOO_LARGE';
   constructor(readonly limit: number) {
     super(`an upstream event exceeded ${limit} characters without ending`);
   }

@@ -63,7 +63,7 @@ t.test('processor: an oversize SSE event breaks the stream cleanly; held text re
   const a = await p.push(Buffer.from(chunk('Your key is ') + chunk(KEY.slice(0, 20))));
   t.equal(p.broken, null);
   const b = await p.push(Buffer.from(`data: {"choices":[{"delta":{"content":"${KEY} ` + 'q'.repeat(4000)));
-  t.match(p.broken, { code: 'WT_STREAM_EVENT_TOO_LARGE' });
+  t.match(p.broken, { code: 'WT_ERR_UPSTREAM_EVENT_TOO_LARGE' });
   const more = await p.push(Buffer.from('r'.repeat(10000) + '"}}]}\n\n'));
   t.equal(more.client.length + more.record.length, 0, 'nothing after the break');
   const client = Buffer.concat([a.client, b.client]).toString();
@@ -79,7 +79,7 @@ t.test('processor: an oversize SSE event breaks the stream cleanly; held text re
 t.test('processor: an oversize NDJSON line breaks the stream', async (t) => {
   const p = processor('/api/chat', 'application/x-ndjson', 1000);
   const a = await p.push(Buffer.from('{"model":"m","message":{"role":"assistant","content":"hi"},"done":false}\n{"model":"m","message":{"content":"' + 'x'.repeat(3000)));
-  t.match(p.broken, { code: 'WT_STREAM_EVENT_TOO_LARGE' });
+  t.match(p.broken, { code: 'WT_ERR_UPSTREAM_EVENT_TOO_LARGE' });
   t.match(a.client.toString(), /"hi"/);
   t.notMatch(a.client.toString(), /xxxx/, 'the partial line never reaches the client');
   t.match(a.record.toString(), /xxxx/);

@@ -55,6 +55,7 @@ export function buildConfig(argv: string[]): Config {
       headersTimeoutMs: file.limits?.headers_timeout_ms ?? 15_000,
       tunnelIdleTimeoutMs: file.limits?.tunnel_idle_timeout_ms ?? 15 * 60_000,
       upstreamIdleTimeoutMs: file.limits?.upstream_idle_timeout_ms ?? 10 * 60_000,
+      ...(file.limits?.max_event_bytes ? { maxEventBytes: file.limits.max_event_bytes } : {}),
     },
     audit: {
       retentionDays: file.audit?.retention_days,
