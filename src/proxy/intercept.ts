@@ -16,6 +16,7 @@ import type { ConnContext } from './session.js';
 export const TRUST_HINT = 'the client does not trust the wiretrail CA: point it at the CA (see `wiretrail env`)';
 
 function alertSaysDistrust(err: NodeJS.ErrnoException): boolean {
+  if (err.code === 'ECLIENTCLOSED') return true; // silent close mid-handshake: how Node/undici reject a leaf
   const c = `${err.code ?? ''} ${err.message}`;
   return /UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|unknown ca|certificate unknown|bad certificate/i.test(c);
 }
@@ -106,6 +107,13 @@ function terminateTls(env: InterceptEnv, ctx: ConnContext, socket: net.Socket, l
     if (handshakeDone) return; // post-handshake errors belong to the HTTP layer
     void handshakeFailed(env, ctx, socket, err, sniMismatch);
   });
+  // Node and undici clients that reject our leaf close without a TLS alert: the socket just ends (a
+  // half-open close, so 'end' and not 'close'). Treat an end before the handshake completed as the
+  // client giving up on our certificate: hint, free the socket now instead of at the handshake timeout.
+  tlsSocket.once('end', () => {
+    if (handshakeDone) return;
+    void handshakeFailed(env, ctx, socket, Object.assign(new Error('client closed the connection during the TLS handshake without an alert'), { code: 'ECLIENTCLOSED' }), sniMismatch);
+  });
   tlsSocket.once('secure', () => {
     handshakeDone = true;
     socket.setTimeout(0);
@@ -114,8 +122,12 @@ function terminateTls(env: InterceptEnv, ctx: ConnContext, socket: net.Socket, l
   });
 }
 
+const reported = new WeakSet<ConnContext>();
+
 async function handshakeFailed(env: InterceptEnv, ctx: ConnContext, socket: net.Socket, err: NodeJS.ErrnoException, sniMismatch: string | null): Promise<void> {
   const { deps, conns } = env;
+  if (reported.has(ctx)) return; // an alert and the close that follows it are one failure
+  reported.add(ctx);
   const to = { kind: 'drop' as const, socket };
   if (sniMismatch !== null) {
     const reason = `TLS SNI "${sniMismatch}" does not match the CONNECT target ${ctx.target.host}`;
