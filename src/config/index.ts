@@ -55,6 +55,8 @@ export interface Config {
   logLevel: string;
   limits: {
     maxRequestBodyBytes: number;
+    /** Global budget for request bodies held in memory (proxy default when absent). */
+    maxBufferedBytes?: number;
     handshakeTimeoutMs: number;
     headersTimeoutMs: number;
     tunnelIdleTimeoutMs: number;

@@ -37,6 +37,8 @@ export interface CertificateSource {
 
 export interface ProxyLimits {
   maxRequestBodyBytes: number;
+  /** Request-body bytes held in memory across all exchanges at once (global budget; 503 + Retry-After beyond). */
+  maxBufferedBytes: number;
   handshakeTimeoutMs: number;
   headersTimeoutMs: number;
   tunnelIdleTimeoutMs: number;
@@ -46,6 +48,8 @@ export interface ProxyLimits {
 
 export const DEFAULT_LIMITS: ProxyLimits = {
   maxRequestBodyBytes: 32 * 1024 * 1024,
+  // Three maximum-size bodies at once; measured figures in bench/README.md (proxy DoS cases).
+  maxBufferedBytes: 96 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
   headersTimeoutMs: 15_000,
   tunnelIdleTimeoutMs: 15 * 60_000,

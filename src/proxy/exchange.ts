@@ -18,20 +18,24 @@ import { decodeChunk, decodeEnd, decodeRequest, narrowAcceptEncoding, responseDe
 import { CREDENTIAL_HEADERS, forwardable, recordedHeaders } from './headers.js';
 import { RecordedResponse } from './recorded-response.js';
 import { agentFromUserAgent } from './user-agent.js';
+import type { BufferBudget, BudgetLease } from './budget.js';
 import type { Connections } from './connection.js';
 import type { ConnContext } from './session.js';
 import type { ProxyDeps, ProxyLimits } from './deps.js';
 
 export const PROXY_AUTHENTICATE = 'Basic realm="wiretrail", Bearer realm="wiretrail"';
 
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+/** Reads the body under the per-request limit, reserving every byte in the global budget before holding it. */
+async function readBody(req: IncomingMessage, limit: number, lease: BudgetLease): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) throw new BodyTooLargeError(`request body of ${declared} bytes exceeds the limit of ${limit}`);
+  if (declared > 0) lease.reserve(declared);
   const parts: Buffer[] = [];
   let n = 0;
   for await (const c of req as AsyncIterable<Buffer>) {
     n += c.length;
     if (n > limit) throw new BodyTooLargeError(`request body exceeds the limit of ${limit} bytes`);
+    lease.reserveUpTo(n);
     parts.push(c);
   }
   return Buffer.concat(parts);
@@ -56,12 +60,15 @@ interface Exchange {
   n: number;
   started: number;
   abort: AbortController;
+  /** This exchange's share of the global request-body budget (released when the exchange ends). */
+  lease: BudgetLease;
   record(kind: RecordKind, meta: JsonObject, body?: Buffer): Promise<unknown>;
 }
 
 export async function handleExchange(
   deps: ProxyDeps,
   limits: ProxyLimits,
+  budget: BufferBudget,
   conns: Connections,
   ctx: ConnContext,
   req: IncomingMessage,
@@ -74,6 +81,7 @@ export async function handleExchange(
     deps, limits, conns, ctx, req, res, target, n,
     started: Date.now(),
     abort: new AbortController(),
+    lease: budget.open(),
     record: (kind, meta, body) => conns.append(ctx, kind, { n, ...meta }, body),
   };
   let finished = false;
@@ -88,6 +96,7 @@ export async function handleExchange(
     await failExchange(x, err);
   } finally {
     finished = true;
+    x.lease.release();
   }
 }
 
@@ -108,7 +117,7 @@ async function forwardExchange(x: Exchange): Promise<void> {
   const settings = deps.policy.settingsFor(target.host);
   const sides = deps.policy.maskSides(target.host);
   const ex = { method: req.method ?? 'GET', host: target.host, path: target.path, requestHeaders: req.headers };
-  const rawBody = await readBody(req, x.limits.maxRequestBodyBytes);
+  const rawBody = await readBody(req, x.limits.maxRequestBodyBytes, x.lease);
   // Decoded at the edge; an undecodable body is refused here, before anything is forwarded (body-coding.ts).
   const plain = decodeRequest(req.headers, rawBody);
   ex.requestHeaders = plain.headers;

@@ -52,7 +52,7 @@ export async function onPlainRequest(env: InterceptEnv, req: IncomingMessage, re
       await conns.refuse(ctx, http, new StoreUnavailableError('the audit store cannot record this exchange; it was not forwarded', { cause: err }));
       return;
     }
-    await conns.track(ctx, handleExchange(deps, env.limits, conns, ctx, req, res, { scheme: 'http', host: target.host, port: target.port, path: target.path }));
+    await conns.track(ctx, handleExchange(deps, env.limits, env.budget, conns, ctx, req, res, { scheme: 'http', host: target.host, port: target.port, path: target.path }));
     return;
   }
   await forwardUnrecorded(env, ctx, req, res, { ...target, meta });

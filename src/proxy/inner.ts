@@ -9,6 +9,7 @@ import { BadRequestError, HeadersTooLargeError, InternalProxyError, MisdirectedR
 import { parseHostHeader } from './authority.js';
 import { handleExchange } from './exchange.js';
 import { handleWebSocket, isWebSocketUpgrade } from './websocket.js';
+import type { BufferBudget } from './budget.js';
 import type { Connections } from './connection.js';
 import type { ProxyDeps, ProxyLimits } from './deps.js';
 import type { ConnContext } from './session.js';
@@ -20,7 +21,7 @@ export function checkInterval(limits: ProxyLimits): number {
   return Math.max(250, Math.min(1000, Math.floor(limits.headersTimeoutMs / 2)));
 }
 
-export function createInnerServer(deps: ProxyDeps, limits: ProxyLimits, conns: Connections): http.Server {
+export function createInnerServer(deps: ProxyDeps, limits: ProxyLimits, budget: BufferBudget, conns: Connections): http.Server {
   const inner = http.createServer({
     maxHeaderSize: MAX_HEADER_BYTES,
     requestTimeout: 5 * 60_000,
@@ -34,10 +35,13 @@ export function createInnerServer(deps: ProxyDeps, limits: ProxyLimits, conns: C
       void conns.refuse(null, { kind: 'http', res }, new InternalProxyError('lost connection context'));
       return;
     }
-    void onInnerRequest(deps, limits, conns, ctx, req, res);
+    void onInnerRequest(deps, limits, budget, conns, ctx, req, res);
   });
+  // The parser reports again for bytes still arriving after the refusal: one refusal per socket.
+  const refused = new WeakSet<Duplex>();
   inner.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
     const ctx = conns.of(socket) ?? null;
+    if (refused.has(socket)) return; // the first refusal's reply is on its way and will close the socket
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
@@ -45,6 +49,7 @@ export function createInnerServer(deps: ProxyDeps, limits: ProxyLimits, conns: C
     const refusal = err.code === 'HPE_HEADER_OVERFLOW'
       ? new HeadersTooLargeError(`request headers inside TLS exceed ${MAX_HEADER_BYTES} bytes`)
       : new BadRequestError(`malformed HTTP request inside TLS: ${err.code ?? 'parse error'}`);
+    refused.add(socket);
     void conns.refuse(ctx, { kind: 'raw', socket }, refusal, { meta: { phase: 'inner-parse' } });
   });
   // WebSocket upgrades are intercepted (websocket.ts); any other protocol upgrade cannot be parsed or masked:
@@ -83,7 +88,7 @@ async function onInnerUpgrade(deps: ProxyDeps, limits: ProxyLimits, conns: Conne
   await conns.track(ctx, ws);
 }
 
-async function onInnerRequest(deps: ProxyDeps, limits: ProxyLimits, conns: Connections, ctx: ConnContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function onInnerRequest(deps: ProxyDeps, limits: ProxyLimits, budget: BufferBudget, conns: Connections, ctx: ConnContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const hostHeader = parseHostHeader(req.headers.host, 443);
   if (!hostHeader || hostHeader.host !== ctx.target.host || hostHeader.port !== ctx.target.port) {
     // A client (or malware) asking a trusted tunnel for another host: never route by Host.
@@ -97,5 +102,5 @@ async function onInnerRequest(deps: ProxyDeps, limits: ProxyLimits, conns: Conne
     await conns.refuse(ctx, { kind: 'http', res }, new BadRequestError('request target inside TLS must be origin-form (/path)'));
     return;
   }
-  await conns.track(ctx, handleExchange(deps, limits, conns, ctx, req, res, { scheme: 'https', host: ctx.target.host, port: ctx.target.port, path }));
+  await conns.track(ctx, handleExchange(deps, limits, budget, conns, ctx, req, res, { scheme: 'https', host: ctx.target.host, port: ctx.target.port, path }));
 }

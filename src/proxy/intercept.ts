@@ -8,6 +8,7 @@ import type { JsonObject } from '../audit/types.js';
 import { identityMeta } from '../identity/types.js';
 import { normalizeHost } from '../policy/index.js';
 import { BadRequestError, InternalProxyError, MisdirectedRequestError, StoreUnavailableError } from '../errors/index.js';
+import type { BufferBudget } from './budget.js';
 import type { Connections } from './connection.js';
 import type { ProxyDeps, ProxyLimits } from './deps.js';
 import type { ConnContext } from './session.js';
@@ -25,6 +26,7 @@ export interface InterceptEnv {
   deps: ProxyDeps;
   limits: ProxyLimits;
   conns: Connections;
+  budget: BufferBudget;
   inner: http.Server;
 }
 

@@ -44,6 +44,8 @@ export function reply(to: ReplyTarget, err: WiretrailError): void {
       res.destroy();
       return;
     }
+    // Refused before the request body was read to its end: close afterwards instead of draining the rest.
+    if (!res.req?.complete) res.setHeader('connection', 'close');
     res.writeHead(err.status, headers);
     res.end(body);
     return;

@@ -6,6 +6,7 @@ import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { BadRequestError, HeadersTooLargeError, InternalProxyError, RequestTimeoutError, type WiretrailError } from '../errors/index.js';
+import { BufferBudget } from './budget.js';
 import { Connections } from './connection.js';
 import { onConnect } from './connect.js';
 import { onPlainRequest } from './forward.js';
@@ -29,8 +30,9 @@ function outerParseError(err: NodeJS.ErrnoException): WiretrailError {
 export function createProxyServer(deps: ProxyDeps): ProxyServer {
   const limits: ProxyLimits = { ...DEFAULT_LIMITS, ...deps.limits };
   const conns = new Connections(deps.recorder, deps.logger, deps.mask);
-  const inner = createInnerServer(deps, limits, conns);
-  const env: InterceptEnv = { deps, limits, conns, inner };
+  const budget = new BufferBudget(limits.maxBufferedBytes);
+  const inner = createInnerServer(deps, limits, budget, conns);
+  const env: InterceptEnv = { deps, limits, conns, budget, inner };
 
   const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: limits.headersTimeoutMs, requestTimeout: 5 * 60_000, keepAliveTimeout: 30_000, connectionsCheckingInterval: checkInterval(limits) });
   server.on('connect', (req: IncomingMessage, socket: net.Socket, head: Buffer) => {
@@ -44,11 +46,14 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
     });
   });
   server.on('connection', (socket: net.Socket) => conns.adopt(socket));
+  const refused = new WeakSet<Duplex>(); // the parser may complain again about bytes after the first refusal
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+    if (refused.has(socket)) return;
     if (err.code === 'ECONNRESET' || !socket.writable) {
       socket.destroy();
       return;
     }
+    refused.add(socket);
     void conns.refuse(null, { kind: 'raw', socket }, outerParseError(err));
   });
 
