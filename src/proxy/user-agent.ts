@@ -26,8 +26,12 @@ export const AGENT_RULES: readonly AgentRule[] = [
   // Claude Code's own side calls (settings, policy limits) name the product directly.
   { name: 'claude-code', pattern: new RegExp(`^claude-code/${VERSION}`), example: 'claude-code/2.1.332' },
   { name: 'codex', pattern: new RegExp(`^codex_[a-z_]+/${VERSION}`), example: 'codex_exec/0.171.0 (Debian 12.0.0; x86_64) unknown (codex_exec; 0.171.0)' },
-  { name: 'gemini-cli', pattern: new RegExp(`^GeminiCLI/${VERSION}`), example: 'GeminiCLI/0.61.0/gemini-2.5-pro (linux; x64)' },
-  { name: 'copilot-cli', pattern: new RegExp(`^copilot/${VERSION}`), example: 'copilot/1.0.102 (linux v24.11.1) term/unknown' },
+  // "GeminiCLI-tui/…" in a terminal, "GeminiCLI/…" otherwise.
+  { name: 'gemini-cli', pattern: new RegExp(`^GeminiCLI(?:-[a-z]+)?/${VERSION}`), example: 'GeminiCLI-tui/0.61.0/gemini-3.1-pro-preview (linux; x64; terminal)' },
+  { name: 'copilot-cli', pattern: new RegExp(`^copilot/${VERSION}`), example: 'copilot/1.0.102 (linux v24.20.0) term/unknown client/github/cli' },
+  { name: 'copilot-cli', pattern: new RegExp(`^copilot-cli/${VERSION}`), example: 'copilot-cli/1.0.102' },
+  // Its update and customization checks name the product without a version.
+  { name: 'copilot-cli', pattern: /^GitHubCopilotCLI()$/, example: 'GitHubCopilotCLI' },
   // SDKs (the agents' own requests name the agent first; an SDK alone means a script or an integration).
   { name: 'openai-node', pattern: new RegExp(`^OpenAI/JS ${VERSION}`), example: 'OpenAI/JS 6.49.0' },
   { name: 'openai-python', pattern: new RegExp(`^OpenAI/Python ${VERSION}`), example: 'OpenAI/Python 1.109.1' },

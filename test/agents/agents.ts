@@ -60,7 +60,7 @@ export const AGENTS: Record<AgentSpec['name'], AgentSpec> = {
     client: 'gemini',
     attributedAs: 'gemini-cli',
     args: (p) => ['-p', p],
-    env: () => ({ GEMINI_API_KEY: 'fake-agent-suite-key', GEMINI_TELEMETRY_ENABLED: 'false', GEMINI_CLI_NO_RELAUNCH: 'true' }),
+    env: () => ({ GEMINI_API_KEY: 'fake-agent-suite-key', GEMINI_TELEMETRY_ENABLED: 'false', GEMINI_CLI_NO_RELAUNCH: 'true', GEMINI_CLI_TRUST_WORKSPACE: 'true' }),
     setup: (home) => {
       mkdirSync(join(home, '.gemini'), { recursive: true });
       writeFileSync(

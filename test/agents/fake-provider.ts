@@ -105,8 +105,9 @@ function gemini(path: string, res: ServerResponse) {
     return sse(res, ANSWER_PARTS.map((text, i) => ({ data: { candidates: [candidate(text, i === ANSWER_PARTS.length - 1 ? 'STOP' : undefined)], usageMetadata, modelVersion: 'gemini-fake' } })));
   }
   if (path.includes(':countTokens')) return json(res, 200, { totalTokens: 12 });
-  // generateContent: Gemini CLI's model router asks for a JSON decision; anything else gets the answer.
-  return json(res, 200, { candidates: [candidate(JSON.stringify({ reasoning: 'a short answer', model_choice: 'flash' }), 'STOP')], usageMetadata, modelVersion: 'gemini-fake' });
+  // generateContent: Gemini CLI's model router asks for a JSON decision (its two classifiers' schemas at once).
+  const decision = { reasoning: 'a short answer', model_choice: 'flash', complexity_reasoning: 'Simple question.', complexity_score: 10 };
+  return json(res, 200, { candidates: [candidate(JSON.stringify(decision), 'STOP')], usageMetadata, modelVersion: 'gemini-fake' });
 }
 
 function copilot(path: string, body: Record<string, unknown>, res: ServerResponse, port: number): boolean {

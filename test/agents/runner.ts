@@ -1,4 +1,4 @@
-// Runs one coding agent end to end inside a loopback-only network namespace (started by run.ts with
+// Runs one coding agent end to end inside a loopback-only network namespace (started by suite.ts with
 // `unshare -n`): fake provider + wiretrail + the agent with exactly the lines `wiretrail env --client` prints
 // (plus its key variable and telemetry/update switches). Prints one JSON line with everything the test checks.
 import { spawn, spawnSync } from 'node:child_process';
@@ -24,7 +24,8 @@ const spec = AGENTS[name];
 if (!spec) throw new Error(`unknown agent "${name}"`);
 const timeoutMs = Number(process.argv[3] ?? 120_000);
 
-if (process.env.WT_AGENT_NETNS !== '1') throw new Error('runner.ts must run inside the agent suite network namespace (see run.ts)');
+if (process.env.WT_AGENT_NETNS !== '1') throw new Error('runner.ts must run inside the agent suite network namespace (see suite.ts)');
+if (process.env.NODE_OPTIONS) throw new Error('runner.ts must start without NODE_OPTIONS: the agents get exactly the printed environment');
 const lo = spawnSync('ip', ['link', 'set', 'lo', 'up']);
 if (lo.status !== 0) throw new Error(`ip link set lo up: ${lo.stderr}`);
 
@@ -79,8 +80,7 @@ try {
   for (const s of sessions) {
     const recs = await h.recorder.readSession(s.session);
     for (const r of recs) if (r.kind === 'request') requests.push({ session: s.session, host: String(r.meta.host), path: String(r.meta.path), agent: r.meta.agent ?? null });
-    const ws = recs.filter((r) => String(r.kind).startsWith('ws'));
-    if (ws.length) websockets.push({ session: s.session, kinds: ws.map((r) => String(r.kind)) });
+    if (recs.some((r) => r.kind === 'request' && r.meta.upgrade === 'websocket')) websockets.push({ session: s.session, kinds: recs.map((r) => String(r.kind)) });
   }
   await h.close();
   const verify = await runCli(['verify', '--data', h.dataDir, '--certs', h.certsDir]);
