@@ -11,6 +11,8 @@ import { sendJson, type AdminRoute } from './types.js';
 import { ADMIN_TOKEN_FILE } from './client.js';
 import { allowedHostNames, checkAdminRequest, isLoopbackHost } from './guard.js';
 import type { AdminUi } from './ui/index.js';
+import { AuthFailures } from '../identity/auth-failures.js';
+import { addressKey, type ThrottleOptions } from '../identity/auth-throttle.js';
 
 export { sendJson, readBody, type AdminRoute } from './types.js';
 export { adminFetch, readAdminToken, AdminError, ADMIN_TOKEN_FILE } from './client.js';
@@ -55,8 +57,11 @@ export function createAdminServer(opts: {
   allowedHosts?: readonly string[];
   /** The web UI, served for every path outside /v1/ (its session cookie also admits /v1/ routes). */
   ui?: AdminUi;
+  /** Failed admin token throttling; defaults in identity/auth-throttle.ts. */
+  throttle?: ThrottleOptions;
 }): AdminServer {
   const { routes, logger } = opts;
+  const failures = new AuthFailures(opts.throttle, logger, 'admin token');
   let allowed = allowedHostNames('127.0.0.1', opts.allowedHosts);
   const server = http.createServer({ headersTimeout: 10_000, requestTimeout: 60_000 }, (req, res) => {
     void handle(req, res).catch((err: Error & { status?: number }) => {
@@ -80,7 +85,7 @@ export function createAdminServer(opts: {
       sendJson(res, h.ok ? 200 : 503, h);
       return;
     }
-    if (opts.ui && (await opts.ui.handle(req, res, url))) return;
+    if (opts.ui && (await uiHandled(opts.ui, req, res, url))) return;
     const route = routes.find(
       (r) => r.method === req.method && (r.path.endsWith('/') ? url.pathname.startsWith(r.path) : url.pathname === r.path),
     );
@@ -89,15 +94,52 @@ export function createAdminServer(opts: {
       sendJson(res, pathKnown ? 405 : 404, { error: pathKnown ? 'method not allowed' : 'no such endpoint' });
       return;
     }
-    if (route.adminOnly) {
-      const m = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '');
-      const byCookie = !m && opts.ui?.authenticated(req) === true;
-      if (!byCookie && (!m || !sameSecret(m[1]!, opts.token))) {
-        sendJson(res, 401, { error: 'admin token required (Authorization: Bearer <certs/admin.token>)' });
-        return;
+    if (route.adminOnly && !(await adminTokenAccepted(req, res))) return;
+    await route.handler(req, res, url);
+  }
+
+  /** The UI's login form takes the admin token too: same per-address throttle (refused before the check, failures counted). */
+  async function uiHandled(ui: AdminUi, req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    const login = req.method === 'POST' && url.pathname === '/login';
+    const client = addressKey(req.socket.remoteAddress);
+    if (login) {
+      const wait = failures.blockedAddress(client);
+      if (wait !== null) {
+        res.setHeader('retry-after', String(wait));
+        sendJson(res, 429, { error: 'too many failed admin token attempts' });
+        return true;
       }
     }
-    await route.handler(req, res, url);
+    const handled = await ui.handle(req, res, url);
+    if (handled && login && res.statusCode === 401) await failures.failed(client, 'admin-token', 'wrong admin token');
+    return handled;
+  }
+
+  /**
+   * Checks the admin token. Wrong tokens are throttled per client address (refused before the check
+   * once over the limit) and against the admin token itself (only failing attempts: the right token
+   * always passes, so a flood from elsewhere cannot lock the operator out).
+   */
+  async function adminTokenAccepted(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
+    const client = addressKey(req.socket.remoteAddress);
+    const tooMany = (retry: number) => {
+      res.setHeader('retry-after', String(retry));
+      sendJson(res, 429, { error: 'too many failed admin token attempts' });
+      return false;
+    };
+    const wait = failures.blockedAddress(client);
+    if (wait !== null) return tooMany(wait);
+    const header = req.headers.authorization;
+    const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+    if (m && sameSecret(m[1]!, opts.token)) return true;
+    if (!m && opts.ui?.authenticated(req) === true) return true; // the UI's session cookie
+    if (header?.trim()) {
+      // Only a presented token is a failed attempt; a request without one is just unauthenticated.
+      const retry = await failures.failed(client, 'admin-token', 'wrong admin token');
+      if (retry !== null) return tooMany(retry);
+    }
+    sendJson(res, 401, { error: 'admin token required (Authorization: Bearer <certs/admin.token>)' });
+    return false;
   }
 
   return {

@@ -65,6 +65,18 @@ export class ProxyAuthError extends WiretrailError {
   override readonly recordKind = 'deny';
 }
 
+/** Repeated failed proxy authentication from this client or against this credential (identity throttle). */
+export class AuthThrottledError extends WiretrailError {
+  override readonly name: string = 'AuthThrottledError';
+  override readonly code = 'WT_ERR_AUTH_THROTTLED';
+  override readonly status = 429;
+  override readonly proxyStatus = 'http_request_denied';
+  override readonly recordKind = 'deny';
+  constructor(message: string, retryAfterSeconds: number) {
+    super(message, { headers: { 'retry-after': String(retryAfterSeconds) } });
+  }
+}
+
 /** The policy refuses this destination or request. */
 export class PolicyDeniedError extends WiretrailError {
   override readonly name: string = 'PolicyDeniedError';

@@ -2,7 +2,7 @@
 // and credential management (admin token, checked by the admin server).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { readBody, sendJson, type AdminRoute } from '../admin/types.js';
-import { ExchangeError, type IdentityService } from './authenticator.js';
+import { ExchangeError, ThrottledError, type IdentityService } from './authenticator.js';
 import { tokenJson } from './api-form.js';
 import { parseDuration } from './duration.js';
 import { TokenStoreError } from './token-store.js';
@@ -44,6 +44,7 @@ function guarded(fn: (req: IncomingMessage, res: ServerResponse, url: URL) => Pr
       await fn(req, res, url);
     } catch (err) {
       const status = (err as { status?: number }).status;
+      if (err instanceof ThrottledError) res.setHeader('retry-after', String(err.retryAfterSeconds));
       if (err instanceof ExchangeError || typeof status === 'number') sendJson(res, status ?? 400, { error: (err as Error).message });
       else if (err instanceof TokenStoreError) sendJson(res, 503, { error: 'token store unavailable' });
       else sendJson(res, 500, { error: 'internal error' });
@@ -68,7 +69,7 @@ export function identityAdminRoutes(auth: IdentityService): AdminRoute[] {
         }
         if (!token) throw new ExchangeError('missing credentials: send the OIDC token as {"token": …} or Authorization: Bearer', 401);
         const name = optString(body, 'name');
-        const out = await auth.exchange(token, { ttlSeconds: ttlFrom(body), ...(name ? { name } : {}) });
+        const out = await auth.exchange(token, { ttlSeconds: ttlFrom(body), clientAddress: req.socket.remoteAddress ?? null, ...(name ? { name } : {}) });
         sendJson(res, 201, { token: out.token, ...tokenJson(out.info) });
       }),
     },

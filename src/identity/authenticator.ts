@@ -5,7 +5,9 @@ import type { Policy } from '../policy/index.js';
 import { OidcVerifier, type OidcTuning } from './oidc.js';
 import { parseProxyAuthorization } from './proxy-authorization.js';
 import { TokenStore, isCredential, type StoredIdentity, type TokenInfo, type TokenRecord } from './token-store.js';
-import { ANONYMOUS, type AuthOutcome, type Authenticator, type Identity } from './types.js';
+import { ANONYMOUS, type AuthContext, type AuthOutcome, type Authenticator, type Identity } from './types.js';
+import { addressKey, type ThrottleOptions } from './auth-throttle.js';
+import { AuthFailures } from './auth-failures.js';
 import { validateCredentialTemplates } from './upstream-credential.js';
 import { exchangedCredentialName } from './credential-name.js';
 
@@ -15,14 +17,26 @@ export interface IdentityServiceOptions {
   logger?: Logger;
   /** Test and tuning knobs for remote JWKS (cooldown before refetch on an unknown kid, timeouts). */
   oidc?: OidcTuning;
+  /** Failed-authentication throttling (per client address and per credential); defaults in auth-throttle.ts. */
+  throttle?: ThrottleOptions;
 }
 
 export class ExchangeError extends Error {
-  override readonly name = 'ExchangeError';
+  override readonly name: string = 'ExchangeError';
   constructor(message: string, readonly status: number) {
     super(message);
   }
 }
+
+/** Too many failed attempts from this address or against this credential: 429 with Retry-After. */
+export class ThrottledError extends ExchangeError {
+  override readonly name = 'ThrottledError';
+  constructor(readonly retryAfterSeconds: number) {
+    super('too many failed authentication attempts', 429);
+  }
+}
+
+type Checked = { ok: true; identity: Identity } | { ok: false; reason: string; credentialId?: string };
 
 function identityFromRecord(r: TokenRecord): Identity {
   const id: Identity = {
@@ -43,12 +57,16 @@ export class IdentityService implements Authenticator {
   readonly defaultTtlSeconds: number;
   readonly maxTtlSeconds: number;
 
+  private readonly throttle: AuthFailures;
+
   private constructor(
     private readonly oidc: OidcVerifier,
     readonly store: TokenStore,
     policy: Policy,
     private readonly log: Logger | undefined,
+    throttle: ThrottleOptions | undefined,
   ) {
+    this.throttle = new AuthFailures(throttle, log, 'proxy credential');
     this.mode = policy.doc.auth;
     this.defaultTtlSeconds = policy.doc.tokens?.default_ttl_seconds ?? 3600;
     this.maxTtlSeconds = policy.doc.tokens?.max_ttl_seconds ?? 86400;
@@ -72,22 +90,33 @@ export class IdentityService implements Authenticator {
       await oidc.close();
       throw err;
     }
-    return new IdentityService(oidc, store, policy, opts.logger);
+    return new IdentityService(oidc, store, policy, opts.logger, opts.throttle);
   }
 
-  async authenticate(proxyAuthorization: string | undefined): Promise<AuthOutcome> {
+  async authenticate(proxyAuthorization: string | undefined, context: AuthContext = {}): Promise<AuthOutcome> {
     if (this.mode === 'off') return { ok: true, identity: ANONYMOUS };
     if (proxyAuthorization === undefined || proxyAuthorization.trim() === '') {
+      // Not a failed attempt: clients try without credentials first and answer the 407 challenge.
       return this.mode === 'optional' ? { ok: true, identity: ANONYMOUS } : this.refuse('missing credentials');
     }
+    const client = addressKey(context.clientAddress);
+    const wait = this.throttle.blockedAddress(client);
+    if (wait !== null) return this.refuse('too many failed authentication attempts', wait);
     const parsed = parseProxyAuthorization(proxyAuthorization);
-    if (!parsed.ok) return this.refuse(parsed.reason);
-    const out = await this.verifyToken(parsed.token);
-    return out.ok ? out : this.refuse(out.reason);
+    const out: Checked = parsed.ok ? await this.check(parsed.token) : { ok: false, reason: parsed.reason };
+    if (out.ok) return out;
+    const retry = await this.throttle.failed(client, out.credentialId ?? null, out.reason);
+    return this.refuse(retry === null ? out.reason : 'too many failed authentication attempts', retry ?? undefined);
   }
 
   /** Verifies a bare token (OIDC JWT or wiretrail credential). */
   async verifyToken(token: string): Promise<AuthOutcome> {
+    const out = await this.check(token);
+    return out.ok ? out : { ok: false, reason: out.reason };
+  }
+
+  /** Like verifyToken, and names the credential a failure belongs to when it is a known one. */
+  private async check(token: string): Promise<Checked> {
     if (isCredential(token)) return this.checkCredential(token);
     if (OidcVerifier.looksLikeJwt(token)) {
       const r = await this.oidc.verify(token);
@@ -96,7 +125,7 @@ export class IdentityService implements Authenticator {
     return { ok: false, reason: 'unknown credential' };
   }
 
-  private async checkCredential(token: string): Promise<AuthOutcome> {
+  private async checkCredential(token: string): Promise<Checked> {
     let rec: TokenRecord | undefined;
     try {
       rec = await this.store.lookup(token);
@@ -104,7 +133,8 @@ export class IdentityService implements Authenticator {
       this.log?.error({ err: (err as Error).message }, 'token store unreadable; refusing wiretrail credentials');
       return { ok: false, reason: 'credential store unavailable' };
     }
-    return this.checkRecord(rec);
+    const out = this.checkRecord(rec);
+    return out.ok || !rec ? out : { ...out, credentialId: `wt:${rec.id}` };
   }
 
   private checkRecord(rec: TokenRecord | undefined): AuthOutcome {
@@ -137,9 +167,9 @@ export class IdentityService implements Authenticator {
     return out.ok ? { ok: true, identity } : this.refuse(out.reason);
   }
 
-  private refuse(reason: string): AuthOutcome {
+  private refuse(reason: string, retryAfterSeconds?: number): AuthOutcome {
     this.log?.debug({ reason }, 'proxy authentication refused');
-    return { ok: false, reason };
+    return retryAfterSeconds === undefined ? { ok: false, reason } : { ok: false, reason, retryAfterSeconds };
   }
 
   /** TTL in seconds from a request: default when absent; refuses more than the policy maximum. */
@@ -149,15 +179,23 @@ export class IdentityService implements Authenticator {
     return ttl;
   }
 
-  /** Exchanges a valid OIDC token for a wiretrail credential bound to its identity and claims. */
-  async exchange(oidcToken: string, opts: { ttlSeconds?: number; name?: string } = {}): Promise<{ token: string; info: TokenInfo }> {
-    if (isCredential(oidcToken) || !OidcVerifier.looksLikeJwt(oidcToken)) {
-      throw new ExchangeError('an OIDC token (JWT) is required', 401);
-    }
+  /**
+   * Exchanges a valid OIDC token for a wiretrail credential bound to its identity and claims. Failed
+   * exchanges count towards the same per-address and per-credential throttle as the proxy path.
+   */
+  async exchange(oidcToken: string, opts: { ttlSeconds?: number; name?: string; clientAddress?: string | null } = {}): Promise<{ token: string; info: TokenInfo }> {
+    const client = addressKey(opts.clientAddress);
+    const wait = this.throttle.blockedAddress(client);
+    if (wait !== null) throw new ThrottledError(wait);
+    const fail = async (reason: string, credentialId?: string): Promise<never> => {
+      const retry = await this.throttle.failed(client, credentialId ?? null, reason);
+      throw retry === null ? new ExchangeError(reason, 401) : new ThrottledError(retry);
+    };
+    if (isCredential(oidcToken) || !OidcVerifier.looksLikeJwt(oidcToken)) return fail('an OIDC token (JWT) is required');
     const ttl = this.resolveTtl(opts.ttlSeconds);
     const r = await this.oidc.verify(oidcToken);
-    if (!r.ok) throw new ExchangeError(r.reason, 401);
-    if (!r.outcome.ok) throw new ExchangeError(r.outcome.reason, 401);
+    if (!r.ok) return fail(r.reason, r.credentialId);
+    if (!r.outcome.ok) return fail(r.outcome.reason);
     const id = r.outcome.identity;
     const identity: StoredIdentity = { subject: id.subject, groups: id.groups, attributes: id.attributes };
     if (id.email) identity.email = id.email;

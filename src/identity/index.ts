@@ -3,9 +3,12 @@ import type { Logger } from 'pino';
 import type { Policy } from '../policy/index.js';
 import { IdentityService } from './authenticator.js';
 import type { OidcTuning } from './oidc.js';
+import type { ThrottleOptions } from './auth-throttle.js';
 
 export * from './types.js';
-export { IdentityService, ExchangeError, createStaticToken } from './authenticator.js';
+export { IdentityService, ExchangeError, ThrottledError, createStaticToken } from './authenticator.js';
+export { AuthFailures } from './auth-failures.js';
+export { FailureThrottle, addressKey, type ThrottleOptions } from './auth-throttle.js';
 export { identityAdminRoutes } from './admin-routes.js';
 export { upstreamCredential, validateCredentialTemplates, CredentialError, CLIENT_CREDENTIAL_HEADERS } from './upstream-credential.js';
 export { clientCredentialFinding, looksLikeRealKey } from './client-key-finding.js';
@@ -20,6 +23,6 @@ export { ASYMMETRIC_ALGORITHMS, type OidcTuning } from './oidc.js';
  * asymmetric, URLs https or loopback http) and the credential templates; throws an Error naming the
  * policy key otherwise. Discovery and JWKS are fetched lazily on the first token of an issuer.
  */
-export function createAuthenticator(opts: { policy: Policy; dataDir: string; logger?: Logger; oidc?: OidcTuning }): Promise<IdentityService> {
+export function createAuthenticator(opts: { policy: Policy; dataDir: string; logger?: Logger; oidc?: OidcTuning; throttle?: ThrottleOptions }): Promise<IdentityService> {
   return IdentityService.create(opts);
 }

@@ -49,7 +49,13 @@ interface IssuerRuntime {
   agent: Agent | null;
 }
 
-export type OidcVerifyResult = { ok: true; payload: JWTPayload; outcome: AuthOutcome } | { ok: false; reason: string };
+/** `credentialId` (issuer#sub) is set on failures of a token whose signature did verify (expired, audience, claims…). */
+export type OidcVerifyResult = { ok: true; payload: JWTPayload; outcome: AuthOutcome } | { ok: false; reason: string; credentialId?: string };
+
+/** Who a genuinely signed token belongs to, for throttling repeated failures of the same credential. */
+function signedCredentialId(issuer: string, payload: JWTPayload | undefined): string | undefined {
+  return typeof payload?.sub === 'string' && payload.sub ? `oidc:${issuer}#${payload.sub.slice(0, 256)}` : undefined;
+}
 
 export class OidcVerifier {
   private readonly issuers = new Map<string, IssuerRuntime>();
@@ -238,11 +244,13 @@ export class OidcVerifier {
     } catch (err) {
       const reason = reasonFor(err);
       if (reason === 'issuer keys unavailable') this.log?.warn({ issuer: issuer.spec.issuer, err: errorText(err) }, 'oidc key fetch failed');
-      return { ok: false, reason };
+      // jose checks claims only after the signature: these errors carry a genuine payload.
+      const signed = err instanceof errors.JWTClaimValidationFailed || err instanceof errors.JWTExpired ? signedCredentialId(issuer.spec.issuer, err.payload) : undefined;
+      return signed ? { ok: false, reason, credentialId: signed } : { ok: false, reason };
     }
     if (typeof payload.sub !== 'string' || payload.sub.length === 0) return { ok: false, reason: 'token has no subject' };
     const unmet = unmetCondition(payload, issuer.conditions);
-    if (unmet !== null) return { ok: false, reason: `claim ${unmet} not allowed` };
+    if (unmet !== null) return { ok: false, reason: `claim ${unmet} not allowed`, credentialId: signedCredentialId(issuer.spec.issuer, payload)! };
     const mapped = mapClaims(payload, issuer.mapping);
     const identity = {
       kind: 'oidc' as const,

@@ -19,14 +19,24 @@ export interface Identity {
 
 export type AuthOutcome =
   | { ok: true; identity: Identity }
-  | { ok: false; reason: string };
+  | {
+      ok: false;
+      reason: string;
+      /** Set when repeated failures are throttled: answer 429 with this Retry-After instead of 407. */
+      retryAfterSeconds?: number;
+    };
+
+/** Where an authentication attempt comes from (failure throttling per client address). */
+export interface AuthContext {
+  clientAddress?: string | null;
+}
 
 export interface Authenticator {
   /**
    * Authenticates a Proxy-Authorization header value (Basic with the token as password, or Bearer).
    * With `auth: optional` and no header, resolves to the anonymous identity.
    */
-  authenticate(proxyAuthorization: string | undefined): Promise<AuthOutcome>;
+  authenticate(proxyAuthorization: string | undefined, context?: AuthContext): Promise<AuthOutcome>;
   /** Re-checks an identity before each request on an open connection (expiry, revocation). */
   recheck(identity: Identity): Promise<AuthOutcome>;
 }

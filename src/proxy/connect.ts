@@ -3,8 +3,8 @@
 import type { IncomingMessage } from 'node:http';
 import type net from 'node:net';
 import type { JsonObject } from '../audit/types.js';
-import { identityMeta } from '../identity/types.js';
-import { BadRequestError, PolicyDeniedError, ProxyAuthError } from '../errors/index.js';
+import { identityMeta, type AuthOutcome } from '../identity/types.js';
+import { AuthThrottledError, BadRequestError, PolicyDeniedError, ProxyAuthError, type WiretrailError } from '../errors/index.js';
 import { parseConnectAuthority } from './authority.js';
 import { ANONYMOUS } from './connection.js';
 import { PROXY_AUTHENTICATE } from './exchange.js';
@@ -23,12 +23,12 @@ export async function onConnect(env: InterceptEnv, req: IncomingMessage, socket:
     await conns.refuse(null, { kind: 'raw', socket }, new BadRequestError((err as Error).message, { cause: err }));
     return;
   }
-  const authOutcome = await deps.auth.authenticate(proxyAuthorization(req));
+  const authOutcome = await deps.auth.authenticate(proxyAuthorization(req), { clientAddress: socket.remoteAddress ?? null });
   const ctx = conns.create(socket, target.host, target.port, 'https', authOutcome.ok ? authOutcome.identity : ANONYMOUS);
   const raw = { kind: 'raw' as const, socket };
   if (!authOutcome.ok) {
     ctx.decision = { action: 'deny', reason: `authentication: ${authOutcome.reason}`, rule: null };
-    const err = new ProxyAuthError(`proxy authentication required: ${authOutcome.reason}`, { headers: { 'proxy-authenticate': PROXY_AUTHENTICATE } });
+    const err = authRefusal(authOutcome);
     await conns.refuse(ctx, raw, err, { endsConnection: true, meta: { phase: 'connect', target: `${target.host}:${target.port}`, client: ctx.client.address } });
     return;
   }
@@ -48,6 +48,12 @@ export async function onConnect(env: InterceptEnv, req: IncomingMessage, socket:
   }
   if (ctx.decision.action === 'tunnel') return tunnel(env, ctx, socket, head, connectMeta);
   return intercept(env, ctx, socket, head, connectMeta);
+}
+
+/** 407 with the challenge, or 429 + Retry-After when the identity stage throttles repeated failures. */
+export function authRefusal(outcome: Extract<AuthOutcome, { ok: false }>): WiretrailError {
+  if (outcome.retryAfterSeconds !== undefined) return new AuthThrottledError(`proxy authentication refused: ${outcome.reason}`, outcome.retryAfterSeconds);
+  return new ProxyAuthError(`proxy authentication required: ${outcome.reason}`, { headers: { 'proxy-authenticate': PROXY_AUTHENTICATE } });
 }
 
 export function proxyAuthorization(req: IncomingMessage): string | undefined {

@@ -5,11 +5,11 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { JsonObject } from '../audit/types.js';
 import { identityMeta } from '../identity/types.js';
 import { describeUpstreamError } from '../upstream/index.js';
-import { BadRequestError, ClientGoneError, PolicyDeniedError, ProxyAuthError, StoreUnavailableError } from '../errors/index.js';
+import { BadRequestError, ClientGoneError, PolicyDeniedError, StoreUnavailableError } from '../errors/index.js';
 import { parseAbsoluteTarget } from './authority.js';
 import { ANONYMOUS } from './connection.js';
-import { proxyAuthorization } from './connect.js';
-import { handleExchange, PROXY_AUTHENTICATE } from './exchange.js';
+import { authRefusal, proxyAuthorization } from './connect.js';
+import { handleExchange } from './exchange.js';
 import { forwardable } from './headers.js';
 import type { InterceptEnv } from './intercept.js';
 import type { ConnContext } from './session.js';
@@ -30,11 +30,11 @@ export async function onPlainRequest(env: InterceptEnv, req: IncomingMessage, re
     await conns.refuse(null, http, new BadRequestError(NOT_A_SERVER));
     return;
   }
-  const authOutcome = await deps.auth.authenticate(proxyAuthorization(req));
+  const authOutcome = await deps.auth.authenticate(proxyAuthorization(req), { clientAddress: req.socket.remoteAddress ?? null });
   const ctx = contextFor(env, req, target.host, target.port);
   ctx.target = { host: target.host, port: target.port };
   if (!authOutcome.ok) {
-    const err = new ProxyAuthError(`proxy authentication required: ${authOutcome.reason}`, { headers: { 'proxy-authenticate': PROXY_AUTHENTICATE } });
+    const err = authRefusal(authOutcome);
     await conns.refuse(ctx, http, err, { meta: { target: `${target.host}:${target.port}` } });
     return;
   }
