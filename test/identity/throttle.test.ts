@@ -151,3 +151,30 @@ t.test('admin API: wrong admin tokens are throttled; the right token always work
   t.equal((await list('127.0.0.22', `Bearer ${token}`)).status, 200);
   t.equal((await list('127.0.0.23', '')).status, 401, 'no token at all: plain 401, not counted');
 });
+
+t.test('admin UI login form: wrong tokens throttled per address like the API', async (t) => {
+  const { createAdminUi, uiSourceFromLog } = await import('../../src/admin/ui/index.js');
+  const { openAuditLog } = await import('../../src/audit/index.js');
+  const log = await openAuditLog({ dataDir: join(dir, 'ui-data'), certsDir: join(dir, 'ui-certs'), logger: pino({ level: 'silent' }), origin: 'ui.test/log' });
+  t.teardown(() => log.close());
+  const token = 'wta_ui_admin_token';
+  const ui = createAdminUi({ source: uiSourceFromLog(log), checkToken: (x) => x === token, approvals: false });
+  const admin = createAdminServer({ token, routes: [], ui, logger: pino({ level: 'silent' }), health: () => ({ ok: true }), throttle: { freeFailures: 2, blockAfter: 4, maxDelayMs: 5, decayMs: 60_000 } });
+  const { port } = await admin.listen(0, '127.0.0.1');
+  t.teardown(() => admin.close());
+  const login = (from: string, value: string) =>
+    new Promise<number>((resolve, reject) => {
+      const body = `token=${encodeURIComponent(value)}`;
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/login', localAddress: from, headers: { origin: `http://127.0.0.1:${port}`, 'content-type': 'application/x-www-form-urlencoded', 'content-length': Buffer.byteLength(body) } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+  const got = [];
+  for (let i = 0; i < 6; i++) got.push(await login('127.0.0.30', `guess-${i}`));
+  t.same(got, [401, 401, 401, 401, 401, 429], 'refused once the address is over the limit');
+  t.equal(await login('127.0.0.30', token), 429, 'even with the right token from that address');
+  t.equal(await login('127.0.0.31', token), 303, 'another address logs in');
+});
