@@ -5,3 +5,4 @@ export { sessionExchanges, sessionFacts } from './session.js';
 export { agentFromUserAgent } from './agent.js';
 export { promptTurns } from './prompt.js';
 export { reassembleAnswer, type RecordedChunk } from './answer.js';
+export { SessionCatalog, type SessionQuery, type QueryResult, type TranscriptSource, type SessionRow } from './catalog.js';

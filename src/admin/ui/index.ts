@@ -6,12 +6,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseTimeArg } from '../../audit/index.js';
-import { sessionExchanges, sessionFacts } from '../../transcript/index.js';
+import { SessionCatalog, sessionExchanges, sessionFacts, type SessionQuery } from '../../transcript/index.js';
 import { CookieSessions } from './cookie-session.js';
 import { sessionIntegrity } from './integrity.js';
 import { LiveSessions } from './live.js';
 import { checkpointsPage, listPage, loginPage, notFoundPage, sessionPage } from './pages.js';
-import { SessionCatalog, type SessionQuery } from './query.js';
 import type { UiSource } from './source.js';
 import { STYLE_CSS } from './style.js';
 

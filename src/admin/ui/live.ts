@@ -1,7 +1,7 @@
 // Live view: new and changed sessions pushed to open list pages as server-sent events. One poller
 // serves every listener and runs only while someone listens; listeners are bounded.
 import type { ServerResponse } from 'node:http';
-import type { SessionCatalog } from './query.js';
+import type { SessionCatalog } from '../../transcript/index.js';
 import { sessionRow } from './pages.js';
 
 const MAX_LISTENERS = 32;

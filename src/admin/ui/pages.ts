@@ -2,8 +2,7 @@
 // escaped; placeholders [MASKED:rule#n] are highlighted so an auditor sees what was masked.
 import { html, jsonBlock, escapeHtml, Html } from './html.js';
 import { page } from './layout.js';
-import type { Exchange, SessionFacts, Turn } from '../../transcript/index.js';
-import type { QueryResult, SessionQuery } from './query.js';
+import type { Exchange, QueryResult, SessionFacts, SessionQuery, Turn } from '../../transcript/index.js';
 import type { Integrity } from './integrity.js';
 import type { SessionSummary, StoredRecord } from '../../audit/index.js';
 

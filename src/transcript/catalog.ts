@@ -1,9 +1,15 @@
-// Session queries for the UI: newest first, filtered on the facts auditors ask about, searched in
+// Session queries for the UI and the CLI: newest first, filtered on the facts auditors ask about, searched in
 // the masked prompts and answers, paginated by a (firstTs, session) cursor. Facts are derived from
 // the records once per session version and kept in a bounded cache.
-import type { SessionSummary } from '../../audit/index.js';
-import { sessionExchanges, sessionFacts, type Exchange, type SessionFacts } from '../../transcript/index.js';
-import type { UiSource } from './source.js';
+import type { SessionSummary, StoredRecord } from '../audit/index.js';
+import { sessionExchanges, sessionFacts } from './session.js';
+import type { Exchange, SessionFacts } from './types.js';
+
+/** Where sessions come from: the audit reader (local store or admin API) or the running log. */
+export interface TranscriptSource {
+  listSessions(filter: { since?: number; until?: number; user?: string }): Promise<SessionSummary[]>;
+  showSession(id: string): Promise<{ summary: SessionSummary; records: StoredRecord[] } | null>;
+}
 
 export interface SessionQuery {
   q?: string;
@@ -21,8 +27,11 @@ export interface SessionQuery {
   limit: number;
 }
 
+/** A session as lists show it: the log's summary plus the facts derived from its records. */
+export type SessionRow = SessionSummary & SessionFacts;
+
 export interface QueryResult {
-  rows: SessionFacts[];
+  rows: SessionRow[];
   /** Cursor for the next (older) page, or null at the end. */
   next: { ts: number; session: string } | null;
   /** Sessions whose records were read to answer (search and fact filters read records). */
@@ -37,18 +46,18 @@ const SCAN_BUDGET = 2000;
 
 interface Cached {
   version: string;
-  facts: SessionFacts;
+  facts: SessionRow;
   text: string;
 }
 
 export class SessionCatalog {
   private readonly cache = new Map<string, Cached>();
 
-  constructor(private readonly source: UiSource) {}
+  constructor(private readonly source: TranscriptSource) {}
 
   async query(q: SessionQuery): Promise<QueryResult> {
     const summaries = (await this.source.listSessions({ ...(q.since !== undefined ? { since: q.since } : {}), ...(q.until !== undefined ? { until: q.until } : {}), ...(q.user ? { user: q.user } : {}) })).sort(newestFirst);
-    const rows: SessionFacts[] = [];
+    const rows: SessionRow[] = [];
     let scanned = 0;
     let truncated = false;
     let next: QueryResult['next'] = null;
@@ -78,7 +87,7 @@ export class SessionCatalog {
     const shown = await this.source.showSession(s.session);
     if (!shown) return null;
     const exchanges = sessionExchanges(shown.records);
-    const entry: Cached = { version, facts: sessionFacts(shown.summary, shown.records, exchanges), text: searchText(exchanges) };
+    const entry: Cached = { version, facts: { ...shown.summary, ...sessionFacts(shown.summary, shown.records, exchanges) }, text: searchText(exchanges) };
     this.cache.delete(s.session);
     this.cache.set(s.session, entry);
     if (this.cache.size > CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
