@@ -11,7 +11,7 @@ import { opaqueSchema } from './opaque.js';
 import { apiFromPath, confirmApi, framingOf, getHeader, type Api } from './select.js';
 import { DEFAULT_MAX_EVENT_SIZE, SseParser, type EventTooLargeError, type SseItem } from './sse-parser.js';
 import { serializeEvent, serializeItem } from './sse-serializer.js';
-import type { ExchangeMeta, Finding, Output, ProcessorOptions, ResponseMasks, ResponseMeta, ResponseProcessor } from './types.js';
+import type { ExchangeMeta, Finding, MaskSession, Output, ProcessorOptions, ResponseMasks, ResponseMeta, ResponseProcessor } from './types.js';
 
 /** Largest non-streamed JSON body parsed whole; a bigger one is masked as a text stream. */
 const JSON_MAX_BYTES = 32 * 1024 * 1024;
@@ -34,12 +34,21 @@ interface LaneCtx {
   text?: { decoder: TextDecoder | null; latin1: boolean };
 }
 
-function copyHeaders(h: ResponseMeta['headers'], drop: Set<string> | null): Record<string, string | string[]> {
+/**
+ * Response headers the client needs byte for byte: framing, and the provider's session cookie (a
+ * credential meant for the client, like the request's Authorization is meant for the provider).
+ */
+const CLIENT_HEADERS_KEPT = new Set(['set-cookie', 'content-type', 'content-length', 'content-encoding', 'transfer-encoding']);
+
+/** The headers for the client: body headers dropped when re-serialising, values masked when the client lane masks. */
+function copyHeaders(h: ResponseMeta['headers'], drop: Set<string> | null, mask: MaskSession | null): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
+  const one = (name: string, v: string): string => (mask && !CLIENT_HEADERS_KEPT.has(name) && v.length >= 8 ? mask.maskText(v).text : v);
   for (const [k, v] of Object.entries(h)) {
     if (v === undefined) continue;
-    if (drop && drop.has(k.toLowerCase())) continue;
-    out[k] = v;
+    const name = k.toLowerCase();
+    if (drop && drop.has(name)) continue;
+    out[k] = Array.isArray(v) ? v.map((x) => one(name, x)) : one(name, v);
   }
   return out;
 }
@@ -74,7 +83,8 @@ class Processor implements ResponseProcessor {
     this.api = this.mode === 'text' || this.mode === 'none' ? null : this.hint;
 
     this.clientRaw = mask.client === null || this.mode === 'text' || this.mode === 'none';
-    this.headers = copyHeaders(res.headers, this.clientRaw ? null : BODY_HEADERS);
+    // a header a malicious upstream fills reaches the client like the body does
+    this.headers = copyHeaders(res.headers, this.clientRaw ? null : BODY_HEADERS, mask.client);
     this.decoder = codings && codings.length > 0 && this.mode !== 'none' ? new BodyDecoder(codings) : null;
     const maxEvent = opts.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE;
     this.sse = this.mode === 'sse' ? new SseParser(maxEvent) : null;

@@ -52,7 +52,7 @@ const mock = await startMockUpstream({
       return;
     }
     if (req.url === '/v1/chat/completions?evil=sse') {
-      res.writeHead(200, { 'content-type': 'text/event-stream' });
+      res.writeHead(200, { 'content-type': 'text/event-stream', 'x-debug-token': `t ${GH}`, 'set-cookie': 'session=abc; Secure' });
       res.end(EVIL_SSE);
       return;
     }
@@ -119,7 +119,9 @@ t.test('request bodies: keys under opaque-looking names, keys as object keys, du
 t.test('a malicious upstream: secrets in SSE event/id fields, id-like fields, keys, duplicate keys', async (t) => {
   const answer = await send('/v1/chat/completions?evil=sse', JSON.stringify({ model: 'gpt-4.1', stream: true, messages: [] }));
   t.match(answer, /^HTTP\/1\.1 200/);
-  t.equal(leaked(answer), null, 'the client never got a secret');
+  t.equal(leaked(answer), null, 'the client never got a secret (head and body)');
+  t.match(answer, /\r\nx-debug-token: t \[MASKED:github-pat#\d+\]\r\n/i, 'a response header is masked for the client');
+  t.match(answer, /\r\nset-cookie: session=abc; Secure\r\n/i, "the provider's cookie for the client is kept");
   const body = answer.slice(answer.indexOf('\r\n\r\n') + 4);
   const dechunked = body.replace(/(^|\r\n)[0-9a-f]+\r\n/g, '$1').replace(/\r\n/g, '');
   const items = new SseParser().push(dechunked);
