@@ -181,3 +181,23 @@ t.test('request head: path segments and query values masked for the upstream; pr
   t.equal(h.headers['authorization'], `Bearer ${KEY}`, 'credential headers are left to the proxy');
   t.equal(h.headers['user-agent'], 'curl/8');
 });
+
+t.test('response: envelopes copied into synthesized events are masked too', async (t) => {
+  // text still held at EOF is released in a synthesized event built from the last envelope / ids
+  const chat =
+    `data: {"id":"${KEY}","object":"chat.completion.chunk","model":"gpt-4.1","choices":[{"index":0,"delta":{"content":"key: ${GH.slice(0, 12)}"}}]}\n\n`;
+  const c = await respond('/v1/chat/completions', 'text/event-stream', chat);
+  t.notOk(leaks(c.client, KEY), 'chat: client');
+  t.notOk(leaks(c.record, KEY), 'chat: record');
+  t.ok(new SseParser().push(c.client).length >= 2, 'a synthesized chunk was emitted');
+  const resp = `data: {"type":"response.output_text.delta","item_id":"${KEY}","output_index":0,"content_index":0,"delta":"key: ${GH.slice(0, 12)}"}\n\n`;
+  const r = await respond('/v1/responses', 'text/event-stream', resp);
+  t.notOk(leaks(r.client, KEY), 'responses: client');
+  t.notOk(leaks(r.record, KEY), 'responses: record');
+  const gem = `data: {"candidates":[{"content":{"parts":[{"text":"key: ${GH.slice(0, 12)}"}],"role":"model"},"index":0}],"responseId":"${KEY}"}\n\n`;
+  const g = await respond('/v1beta/models/gemini-2.5-pro:streamGenerateContent?alt=sse', 'text/event-stream', gem);
+  t.notOk(leaks(g.client, KEY), 'gemini: client');
+  const oll = `{"model":"${KEY}","created_at":"2025-01-01T00:00:00Z","message":{"role":"assistant","content":"key: ${GH.slice(0, 12)}"},"done":false}\n`;
+  const o = await respond('/api/chat', 'application/x-ndjson', oll);
+  t.notOk(leaks(o.client, KEY), 'ollama: client');
+});

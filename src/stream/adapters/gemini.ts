@@ -33,6 +33,7 @@ export class GeminiAdapter implements StreamAdapter {
     const handled = new Handled();
     let changed = false;
     for (const f of ['modelVersion', 'responseId']) if (obj[f] !== undefined) this.meta[f] = obj[f]!;
+    this.lane.walk(this.meta); // copied before the response was masked; reused in synthesized events
     const cands = obj['candidates'];
     if (Array.isArray(cands)) {
       cands.forEach((c, pos) => {

@@ -38,6 +38,7 @@ export class OllamaAdapter implements StreamAdapter {
     let changed = false;
     const before: Msg[] = [];
     for (const f of ['model', 'created_at']) if (obj[f] !== undefined) this.meta[f] = obj[f]!;
+    this.lane.walk(this.meta); // copied before the line was masked; reused in synthesized lines
     const h = this.holder(obj, false);
     if (h) {
       for (const [field, tag] of this.fields()) {

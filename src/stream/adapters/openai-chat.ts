@@ -60,6 +60,7 @@ export class OpenAIChatAdapter implements StreamAdapter {
       if (k === 'choices' || k === 'usage' || k === 'obfuscation' || k === 'prompt_filter_results') continue;
       env[k] = v;
     }
+    this.lane.walk(env); // copied before the message was masked: a synthesized chunk must not carry it raw
     this.envelope = env;
   }
 

@@ -90,6 +90,7 @@ export class OpenAIResponsesAdapter implements StreamAdapter {
         for (const f of ['item_id', 'output_index', 'content_index', 'summary_index']) {
           if (obj[f] !== undefined) ids[f] = obj[f]!;
         }
+        this.lane.walk(ids); // copied before the event was masked; reused in synthesized deltas
         this.acc.set(key, (a = { kind: deltaKind, raw: [], masked: [], ids, size: 0 }));
       }
       const v = obj['delta'];
