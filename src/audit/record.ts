@@ -17,6 +17,7 @@ export const RECORD_KINDS: ReadonlySet<string> = new Set<RecordKind>([
   'response-end',
   'error',
   'auth',
+  'policy',
   'session-end',
   'retention',
 ]);

@@ -15,6 +15,7 @@ export type RecordKind =
   | 'response-end' // end of a response: timings, byte counts, adapter, findings
   | 'error' // upstream failure, client abort, TLS failure…
   | 'auth' // authentication outcome worth keeping (refusals are 'deny')
+  | 'policy' // a request-rule event: hold, approval (who, when), window grant, cancelled hold (refusals are 'deny')
   | 'session-end' // written by the log itself when a session ends
   | 'retention'; // written by the log itself before retention prunes old bodies
 
