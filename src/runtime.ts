@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { DestinationStream, Logger } from 'pino';
 import type { Config } from './config/index.js';
 import { createLogger } from './log/index.js';
-import { Policy } from './policy/index.js';
+import { PolicyStage, createRequestGate, approvalAdminRoutes, type ReloadResult } from './policy/index.js';
 import { loadOrCreateCA } from './ca/index.js';
 import { Upstream, parseConnectTo } from './upstream/index.js';
 import { openAuditLog, auditAdminRoutes, type AuditLog } from './audit/index.js';
@@ -22,6 +22,8 @@ export interface Running {
   logger: Logger;
   /** The audit log (the proxy's recorder), for in-process readers. */
   recorder: AuditLog;
+  /** Re-reads the policy file (SIGHUP); a bad file is refused and the old policy stays. */
+  reloadPolicy(reason?: string): ReloadResult;
   /** The CA certificate (PEM) clients must trust. */
   caPem: string;
   caPath: string;
@@ -30,7 +32,8 @@ export interface Running {
 
 export async function startWiretrail(config: Config, opts: { logDestination?: DestinationStream; banner?: boolean } = {}): Promise<Running> {
   const logger = createLogger({ level: config.logLevel, ...(opts.logDestination ? { destination: opts.logDestination } : {}) });
-  const policy = Policy.load(config.policyFile);
+  const policyStage = new PolicyStage({ file: config.policyFile, logger });
+  const policy = policyStage.current(); // start-time sections (auth, oidc, mask) are read from this one
   const connectTo = config.connectTo.map(parseConnectTo);
   const extraCa = config.upstreamCaFiles.map((f) => readFileSync(f, 'utf8'));
   const ca = await loadOrCreateCA({ certsDir: config.certsDir, logger });
@@ -48,7 +51,7 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
   const upstream = new Upstream({
     connectTo,
     extraCa,
-    allowPrivate: (h) => policy.allowsPrivate(h),
+    allowPrivate: (h) => policyStage.current().allowsPrivate(h),
     idleTimeoutMs: config.limits.upstreamIdleTimeoutMs,
   });
   const mask = createMaskEngine({
@@ -57,7 +60,11 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
     allow: policy.doc.mask.allow,
   });
   const proxy = createProxyServer({
-    policy,
+    // A getter: each exchange and CONNECT reads the policy in force when it starts.
+    get policy() {
+      return policyStage.current();
+    },
+    gate: createRequestGate(policyStage, logger),
     ca,
     upstream,
     recorder,
@@ -80,7 +87,11 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
   let admin: ReturnType<typeof createAdminServer> | null = null;
   if (config.admin) {
     const token = ensureAdminToken(config.certsDir);
-    const routes = [...auditAdminRoutes(recorder), ...identityAdminRoutes(auth)];
+    const routes = [
+      ...auditAdminRoutes(recorder),
+      ...identityAdminRoutes(auth),
+      ...approvalAdminRoutes({ approvals: policyStage.approvals, adminToken: token, verifyToken: (t) => auth.verifyToken(t) }),
+    ];
     admin = createAdminServer({
       token,
       logger,
@@ -99,6 +110,8 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
   }
 
   const hostPort = (a: AddressInfo) => (a.family === 'IPv6' ? `[${a.address}]:${a.port}` : `${a.address}:${a.port}`);
+  if (adminAddr) policyStage.setAdminUrl(`http://${hostPort(adminAddr)}`);
+  policyStage.watch();
   logger.info({ listen: hostPort(proxyAddr), admin: adminAddr ? hostPort(adminAddr) : null, data: config.dataDir, certs: config.certsDir, policy: config.policyFile, intercept: policy.interceptPatterns, egress: policy.doc.egress, auth: policy.doc.auth }, 'wiretrail started');
   if (opts.banner !== false) {
     const proxyUrl = `http://${hostPort(proxyAddr)}`;
@@ -126,10 +139,12 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
     admin: adminAddr,
     logger,
     recorder,
+    reloadPolicy: (reason = 'reload') => policyStage.reload(reason),
     caPem: ca.certPem,
     caPath: ca.certPath ?? join(config.certsDir, 'ca.pem'),
     close() {
       closing ??= (async () => {
+        policyStage.close(); // ends held requests (their clients are cut, the cancellation recorded)
         await proxy.close();
         if (admin) await admin.close();
         upstream.close();

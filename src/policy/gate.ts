@@ -32,8 +32,8 @@ interface VerdictBase {
 
 export type Verdict =
   | (VerdictBase & { action: 'allow'; record: 'full' | 'metadata' })
-  | (VerdictBase & { action: 'deny'; refusal: Refusal })
-  | (VerdictBase & { action: 'rate_limited'; refusal: Refusal; retryAfterSeconds: number })
+  | (VerdictBase & { action: 'deny'; refusal: Refusal; message: string })
+  | (VerdictBase & { action: 'rate_limited'; refusal: Refusal; message: string; retryAfterSeconds: number })
   | (VerdictBase & { action: 'require_approval'; rule: CompiledRule; record: 'full' | 'metadata'; wantsStream: boolean });
 
 /** Whether the client asked for a streamed answer that can carry SSE comments while it waits. */
@@ -74,6 +74,7 @@ export function decide(policy: Policy, facts: RequestFacts, approvals: ApprovalQ
         ...base,
         prompt,
         action: 'rate_limited',
+        message,
         retryAfterSeconds: r.retryAfterSeconds,
         refusal: refusal(provider, 'rate_limited', message, { 'retry-after': String(r.retryAfterSeconds) }),
         meta: { ...meta, action: 'rate_limited', limit: rule.requestsPerMinute, retryAfter: r.retryAfterSeconds },
@@ -81,7 +82,8 @@ export function decide(policy: Policy, facts: RequestFacts, approvals: ApprovalQ
     }
   }
   if (rule.action === 'deny') {
-    return { ...base, prompt, action: 'deny', refusal: refusal(provider, 'denied', refusalMessage(rule.reason, rule.name)), meta: { ...meta, reason: rule.reason } };
+    const message = refusalMessage(rule.reason, rule.name);
+    return { ...base, prompt, action: 'deny', message, refusal: refusal(provider, 'denied', message), meta: { ...meta, reason: rule.reason } };
   }
   if (rule.action === 'require_approval') {
     const grant = approvals.windowFor(rule.name, key);

@@ -13,5 +13,6 @@ export { ApprovalQueue, ApprovalError, identityKey, approverLabel, type Approver
 export { refusal, sseRefusal, refusalMessage, providerOf, type Provider, type Refusal } from './refusal.js';
 export { signBody, SIGNATURE_HEADER } from './webhook.js';
 export { approvalAdminRoutes } from './admin-routes.js';
+export { createRequestGate, type RequestGate, type GateInput, type GateOutcome } from './hook.js';
 
 export { Policy, defaultPolicy, type Action, type Decision } from './policy.js';

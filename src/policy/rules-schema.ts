@@ -124,7 +124,9 @@ export const approvalsSchema = z
     webhook: webhookSchema.optional(),
     /** Base URL of the admin API / UI used in approve/deny links (default: the admin listen address). */
     public_url: z.string().url().optional(),
-    /** Bound on requests held at once; more are answered 429. */
+    /** Interval of SSE comments sent to a held streaming request while it waits. */
+    keepalive: durationMs.default(15_000),
+    /** Bound on requests held at once; more are answered 503 with Retry-After. */
     max_pending: z.number().int().positive().max(100_000).default(1000),
   })
   .strict();

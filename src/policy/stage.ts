@@ -25,8 +25,6 @@ export interface PolicyStageOptions {
   policy?: Policy;
   /** Base URL of the admin API for approval links (the policy's approvals.public_url wins). */
   adminUrl?: string | null;
-  /** Interval of SSE comment keep-alives while a streaming request is held. */
-  keepAliveMs?: number;
   /** Webhook retry base (tests shorten it). */
   webhookRetryBaseMs?: number;
   /** Debounce of file-change reloads (editors write in several steps). */
@@ -44,20 +42,23 @@ export class PolicyStage {
   private webhook: WebhookNotifier | null = null;
   private watcher: FSWatcher | null = null;
   private debounce: NodeJS.Timeout | null = null;
-  readonly keepAliveMs: number;
   readonly file: string;
 
-  constructor(private readonly opts: PolicyStageOptions) {
+  constructor(private opts: PolicyStageOptions) {
     this.file = resolve(opts.file);
     const text = readFileSync(this.file, 'utf8');
     this.policy = opts.policy ?? Policy.fromYaml(text, opts.file);
     this.digest = createHash('sha256').update(text).digest('hex');
-    this.keepAliveMs = opts.keepAliveMs ?? 15_000;
     this.approvals = new ApprovalQueue({
       maxPending: this.policy.doc.approvals?.max_pending ?? 1000,
       onPending: (p) => this.notify(p),
     });
     this.configureWebhook();
+  }
+
+  /** Interval of SSE comment keep-alives while a streaming request is held (policy approvals.keepalive). */
+  get keepAliveMs(): number {
+    return this.policy.doc.approvals?.keepalive ?? 15_000;
   }
 
   /** The policy in force now. Take it once per request and keep using that object. */
@@ -93,6 +94,12 @@ export class PolicyStage {
     const message = `policy reloaded (${reason}): ${next.rules.size} rules` + (restart.length ? `; changes to ${restart.join(', ')} take effect at the next restart` : '');
     this.opts.logger.info({ policy: this.file, sha256: digest }, message);
     return { ok: true, message, changed: true };
+  }
+
+  /** The admin API address, for approve/deny links in webhook notifications. */
+  setAdminUrl(url: string): void {
+    this.opts.adminUrl = url;
+    this.configureWebhook();
   }
 
   /** Reloads when the file changes (directory watch: editors replace files by rename). */

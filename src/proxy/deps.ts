@@ -4,7 +4,7 @@ import type { SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Recorder } from '../audit/types.js';
 import type { Authenticator, Identity } from '../identity/types.js';
-import type { Policy, HostSettings } from '../policy/index.js';
+import type { Policy, HostSettings, RequestGate } from '../policy/index.js';
 import type { Upstream } from '../upstream/index.js';
 import type { ExchangeMeta, Finding, MaskedTarget, MaskSession, Output, ProcessorOptions, RequestMaskResult, ResponseMeta, ResponseProcessor } from '../stream/index.js';
 
@@ -56,7 +56,10 @@ export const DEFAULT_LIMITS: ProxyLimits = {
 };
 
 export interface ProxyDeps {
+  /** Read once per exchange; may be a getter over a reloadable policy. */
   policy: Policy;
+  /** Request rules (deny / hold for approval / rate limit / record level); absent = allow all. */
+  gate?: RequestGate;
   ca: CertificateSource;
   upstream: Upstream;
   recorder: Recorder;

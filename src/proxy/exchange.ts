@@ -1,6 +1,7 @@
 // One intercepted HTTP exchange: check, mask, record, forward, stream the answer back, record each chunk.
 // Order matters for fail-closed: a record is committed before the bytes it describes move on.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
 import type { JsonObject, RecordKind } from '../audit/types.js';
 import { identityMeta } from '../identity/types.js';
 import { describeUpstreamError } from '../upstream/index.js';
@@ -114,13 +115,27 @@ async function checkStillAllowed(x: Exchange): Promise<void> {
 
 async function forwardExchange(x: Exchange): Promise<void> {
   const { deps, ctx, req, target } = x;
-  const settings = deps.policy.settingsFor(target.host);
-  const sides = deps.policy.maskSides(target.host);
+  const policy = deps.policy; // taken once: a policy reload never changes the rules under this request
+  const settings = policy.settingsFor(target.host);
+  const sides = policy.maskSides(target.host);
   const ex = { method: req.method ?? 'GET', host: target.host, path: target.path, requestHeaders: req.headers };
   const rawBody = await readBody(req, x.limits.maxRequestBodyBytes, x.lease);
   // Decoded at the edge; an undecodable body is refused here, before anything is forwarded (body-coding.ts).
   const plain = decodeRequest(req.headers, rawBody);
   ex.requestHeaders = plain.headers;
+  // Request rules: nothing is recorded as a request or sent upstream before the policy allows it.
+  const gate = deps.gate
+    ? await deps.gate.admit({
+        policy, session: ctx.session, host: target.host, method: ex.method, path: target.path, headers: plain.headers, body: plain.body,
+        identity: ctx.identity, clientAddress: ctx.client.address, res: x.res, signal: x.abort.signal,
+        record: (kind, meta) => x.record(kind, meta), maskText: (t) => ctx.mask.maskText(t).text,
+      })
+    : null;
+  if (gate && !gate.admit) {
+    ctx.error = gate.code;
+    return;
+  }
+  const metadataOnly = gate?.record === 'metadata';
   const masked = deps.stream.maskRequestBody(ex, plain.body, ctx.mask);
   const upstreamBody = sides.request ? masked.body : plain.body;
   // JSON that cannot be masked as a value is never forwarded, whatever the sides: the record always masks
@@ -160,10 +175,15 @@ async function forwardExchange(x: Exchange): Promise<void> {
     injected: Object.keys(cred.set).map((h) => h.toLowerCase()),
   };
   if (clientKey) requestMeta.clientSentKey = clientKey;
+  if (gate) requestMeta.policy = gate.decision;
+  // record: metadata keeps sizes, timings and the hash of what would have been stored, never the bytes.
+  if (metadataOnly) Object.assign(requestMeta, { record: 'metadata', bodySha256: sha256Hex(masked.body) });
   const agent = agentFromUserAgent(req.headers['user-agent']);
   if (agent) requestMeta.agent = { name: agent.name, version: agent.version };
-  await x.record('request', requestMeta, masked.body);
+  await x.record('request', requestMeta, metadataOnly ? undefined : masked.body);
   for (const [k, v] of Object.entries(cred.set)) headers[k.toLowerCase()] = v;
+  // A held stream already told the client its body is identity-encoded SSE.
+  if (gate?.streamStarted) delete headers['accept-encoding'];
 
   let upRes;
   try {
@@ -181,10 +201,14 @@ async function forwardExchange(x: Exchange): Promise<void> {
     if (x.abort.signal.aborted) throw new ClientGoneError('client disconnected before the upstream answered');
     throw describeUpstreamError(err, target.host);
   }
-  await streamResponse(x, ex, upRes, sides.response);
+  await streamResponse(x, ex, upRes, sides.response, metadataOnly);
 }
 
-async function streamResponse(x: Exchange, ex: { method: string; host: string; path: string; requestHeaders: IncomingMessage['headers'] }, upRes: IncomingMessage, maskResponse: boolean): Promise<void> {
+function sha256Hex(b: Buffer): string {
+  return createHash('sha256').update(b).digest('hex');
+}
+
+async function streamResponse(x: Exchange, ex: { method: string; host: string; path: string; requestHeaders: IncomingMessage['headers'] }, upRes: IncomingMessage, maskResponse: boolean, metadataOnly = false): Promise<void> {
   const { deps, ctx, res, target } = x;
   const tHead = Date.now();
   await x.record('response-head', {
@@ -213,13 +237,17 @@ async function streamResponse(x: Exchange, ex: { method: string; host: string; p
   const writeHead = () => {
     if (headSent) return;
     headSent = true;
+    // A request held for approval already sent its stream's head while it waited.
+    if (res.headersSent) return;
     res.writeHead(upRes.statusCode ?? 502, forwardable(processor.headers));
     res.flushHeaders();
   };
   // An identity body's head goes out at once (streams start promptly); an encoded one waits for its first
   // decoded, recorded bytes, so a body that is not what its Content-Encoding says is still a clean 502.
   if (!decoder) writeHead();
-  const out = new RecordedResponse(res, (meta, body) => x.record('chunk', meta, body), writeHead);
+  // record: metadata keeps each chunk's size and hash, never its bytes.
+  const recordChunk = (meta: JsonObject, body: Buffer) => (metadataOnly ? x.record('chunk', { ...meta, sha256: sha256Hex(body) }) : x.record('chunk', meta, body));
+  const out = new RecordedResponse(res, recordChunk, writeHead);
   let upstreamBytes = 0;
   try {
     for await (const chunk of upRes as AsyncIterable<Buffer>) {

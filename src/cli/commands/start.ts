@@ -87,6 +87,8 @@ export const command: Command = {
     };
     process.once('SIGINT', () => void stop('SIGINT'));
     process.once('SIGTERM', () => void stop('SIGTERM'));
+    // Policy reload: validated first; a bad file is refused with one log line and the old policy stays.
+    process.on('SIGHUP', () => void running.reloadPolicy('SIGHUP'));
     // Keep running until a signal arrives.
     await new Promise<never>(() => undefined);
     return 0;
