@@ -78,6 +78,7 @@ t.test('insider key swap: --key ORIGINAL.pub pins the original key', async (t) =
   }
   r = await runHere(['verify', '--data', dataDir, '--key', original, '--json']);
   t.equal(JSON.parse(r.stdout).problem.kind, 'unknown key');
+  t.same(JSON.parse(r.stdout).key, { source: original, reason: 'given with --key; no other key is trusted' }, '--json names the key too');
 });
 
 t.test('an honest log verified from a folder with a foreign ./certs', async (t) => {

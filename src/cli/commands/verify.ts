@@ -30,6 +30,7 @@ export const command: Command = {
     const certsDir = values.certs ?? './certs';
     let reader: AuditReader;
     let given: string[] = [];
+    let key: { source: string; reason: string } | null = null;
     try {
       if (values.admin) {
         reader = remoteReader(values.admin, readAdminToken(certsDir));
@@ -38,6 +39,7 @@ export const command: Command = {
         const dataDir = values.data ?? './data';
         const choice = chooseLogKeys({ dataDir, keyArgs: values.key ?? [], certsDir: values.certs });
         reader = await openLocalReader({ dataDir, certsDir, keys: choice.keys, witnessFiles: values.witness ?? [] });
+        key = { source: choice.source, reason: choice.reason };
         if (!values.json) process.stderr.write(keyChoiceLine(choice) + '\n');
       }
     } catch (err) {
@@ -63,7 +65,7 @@ export const command: Command = {
         report.problem = { kind: 'unknown key', seq: null, message: `unknown key: checkpoints are signed by a key you did not give me (${foreign.join(', ')})` };
       }
     }
-    if (values.json) process.stdout.write(JSON.stringify(report, null, 2) + '\n');
+    if (values.json) process.stdout.write(JSON.stringify(key ? { ...report, key } : report, null, 2) + '\n');
     if (!report.ok) {
       const p = report.problem!;
       process.stderr.write(`wiretrail verify: FAILED${p.seq !== null ? ` at seq ${p.seq}` : ''}: ${p.message}\n`);
