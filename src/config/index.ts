@@ -57,6 +57,8 @@ export interface Config {
     maxRequestBodyBytes: number;
     /** Global budget for request bodies held in memory (proxy default when absent). */
     maxBufferedBytes?: number;
+    /** How often open connections' credentials are re-checked (proxy default when absent). */
+    credentialRecheckMs?: number;
     handshakeTimeoutMs: number;
     headersTimeoutMs: number;
     tunnelIdleTimeoutMs: number;

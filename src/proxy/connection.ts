@@ -18,6 +18,8 @@ export class Connections {
   private readonly contexts = new WeakMap<Duplex, ConnContext>();
   /** Every client socket still open, for close(). */
   readonly open = new Set<Duplex>();
+  /** Open connections with their client socket, for closing them when their credential ends. */
+  private readonly byContext = new Map<ConnContext, Duplex>();
 
   constructor(
     private readonly recorder: Recorder,
@@ -48,7 +50,14 @@ export class Connections {
       inflight: new Set(),
     };
     this.contexts.set(socket, ctx);
+    this.byContext.set(ctx, socket);
+    socket.once('close', () => this.byContext.delete(ctx));
     return ctx;
+  }
+
+  /** Open connections and their client sockets. */
+  live(): [ConnContext, Duplex][] {
+    return [...this.byContext].filter(([ctx, socket]) => !ctx.ended && !socket.destroyed);
   }
 
   bind(socket: Duplex, ctx: ConnContext): void {

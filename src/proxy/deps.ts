@@ -42,6 +42,8 @@ export interface ProxyLimits {
   handshakeTimeoutMs: number;
   headersTimeoutMs: number;
   tunnelIdleTimeoutMs: number;
+  /** How often open connections' credentials are re-checked (revocation, expiry); 0 turns it off. */
+  credentialRecheckMs: number;
   /** Cap on one SSE event / NDJSON line of a response; the stream stage's default when unset. */
   maxEventBytes?: number;
 }
@@ -53,6 +55,7 @@ export const DEFAULT_LIMITS: ProxyLimits = {
   handshakeTimeoutMs: 10_000,
   headersTimeoutMs: 15_000,
   tunnelIdleTimeoutMs: 15 * 60_000,
+  credentialRecheckMs: 2_000,
 };
 
 export interface ProxyDeps {

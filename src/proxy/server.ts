@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { BadRequestError, HeadersTooLargeError, InternalProxyError, RequestTimeoutError, type WiretrailError } from '../errors/index.js';
 import { BufferBudget } from './budget.js';
 import { Connections } from './connection.js';
+import { CredentialWatch } from './credential-watch.js';
 import { onConnect } from './connect.js';
 import { onPlainRequest } from './forward.js';
 import { checkInterval, createInnerServer, MAX_HEADER_BYTES } from './inner.js';
@@ -33,6 +34,8 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
   const budget = new BufferBudget(limits.maxBufferedBytes);
   const inner = createInnerServer(deps, limits, budget, conns);
   const env: InterceptEnv = { deps, limits, conns, budget, inner };
+  const watch = new CredentialWatch(conns, deps.auth, deps.logger, limits.credentialRecheckMs);
+  watch.start();
 
   const server = http.createServer({ maxHeaderSize: MAX_HEADER_BYTES, headersTimeout: limits.headersTimeoutMs, requestTimeout: 5 * 60_000, keepAliveTimeout: 30_000, connectionsCheckingInterval: checkInterval(limits) });
   server.on('connect', (req: IncomingMessage, socket: net.Socket, head: Buffer) => {
@@ -69,6 +72,7 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
       });
     },
     async close() {
+      await watch.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         for (const s of conns.open) s.destroy();
