@@ -1,5 +1,6 @@
 // The identity service: authenticates proxy callers (OIDC JWTs and wiretrail credentials), re-checks
 // them before every request, and exchanges / issues / revokes wiretrail credentials.
+import { SourceIdentities } from './by-source.js';
 import type { Logger } from 'pino';
 import type { Policy } from '../policy/index.js';
 import { OidcVerifier, type OidcTuning } from './oidc.js';
@@ -54,6 +55,7 @@ function identityFromRecord(r: TokenRecord): Identity {
 
 export class IdentityService implements Authenticator {
   readonly mode: 'off' | 'optional' | 'required';
+  private readonly bySource: SourceIdentities;
   readonly defaultTtlSeconds: number;
   readonly maxTtlSeconds: number;
 
@@ -68,6 +70,7 @@ export class IdentityService implements Authenticator {
   ) {
     this.throttle = new AuthFailures(throttle, log, 'proxy credential');
     this.mode = policy.doc.auth;
+    this.bySource = new SourceIdentities(policy.doc.identity?.by_source ?? []);
     this.defaultTtlSeconds = policy.doc.tokens?.default_ttl_seconds ?? 3600;
     this.maxTtlSeconds = policy.doc.tokens?.max_ttl_seconds ?? 86400;
   }
@@ -94,8 +97,13 @@ export class IdentityService implements Authenticator {
   }
 
   async authenticate(proxyAuthorization: string | undefined, context: AuthContext = {}): Promise<AuthOutcome> {
+    const noHeader = proxyAuthorization === undefined || proxyAuthorization.trim() === '';
+    if (noHeader) {
+      const bySource = this.bySource.match(context.clientAddress ?? undefined);
+      if (bySource) return { ok: true, identity: bySource };
+    }
     if (this.mode === 'off') return { ok: true, identity: ANONYMOUS };
-    if (proxyAuthorization === undefined || proxyAuthorization.trim() === '') {
+    if (noHeader) {
       // Not a failed attempt: clients try without credentials first and answer the 407 challenge.
       return this.mode === 'optional' ? { ok: true, identity: ANONYMOUS } : this.refuse('missing credentials');
     }
@@ -145,6 +153,8 @@ export class IdentityService implements Authenticator {
   }
 
   async recheck(identity: Identity): Promise<AuthOutcome> {
+    // The address cannot change on an open connection.
+    if (identity.kind === 'source') return { ok: true, identity };
     if (identity.kind === 'anonymous') {
       return this.mode === 'required' ? this.refuse('missing credentials') : { ok: true, identity };
     }

@@ -3,7 +3,9 @@ import type { JsonObject } from '../audit/types.js';
 
 export interface Identity {
   /** How the caller was identified. */
-  kind: 'anonymous' | 'oidc' | 'token';
+  kind: 'anonymous' | 'oidc' | 'token' | 'source';
+  /** How a non-credential identity was established: 'source-address' (policy identity.by_source). */
+  via?: 'source-address';
   /** Stable subject: OIDC `sub`, or `token:<name>` for static tokens. */
   subject: string | null;
   email?: string;
@@ -34,7 +36,8 @@ export interface AuthContext {
 export interface Authenticator {
   /**
    * Authenticates a Proxy-Authorization header value (Basic with the token as password, or Bearer).
-   * With `auth: optional` and no header, resolves to the anonymous identity.
+   * With no header: the identity.by_source entry matching the client address if any (every auth mode),
+   * else the anonymous identity with `auth: optional` / `off`.
    */
   authenticate(proxyAuthorization: string | undefined, context?: AuthContext): Promise<AuthOutcome>;
   /** Re-checks an identity before each request on an open connection (expiry, revocation). */
@@ -55,5 +58,6 @@ export function identityMeta(id: Identity): JsonObject {
   if (id.email) m.email = id.email;
   if (id.issuer) m.issuer = id.issuer;
   if (id.tokenId) m.tokenId = id.tokenId;
+  if (id.via) m.via = id.via;
   return m;
 }

@@ -28,7 +28,7 @@ async function approverOf(req: IncomingMessage, deps: ApprovalRouteDeps): Promis
   const out = await deps.verifyToken(token);
   if (!out.ok) throw new ApprovalError(`approver token refused: ${out.reason}`, 401);
   const id = out.identity;
-  if (id.kind === 'anonymous') throw new ApprovalError('approver token refused: anonymous', 401);
+  if (id.kind === 'anonymous' || id.kind === 'source') throw new ApprovalError(`approver token refused: ${id.kind}`, 401);
   return { kind: id.kind, subject: id.subject, groups: id.groups, ...(id.email ? { email: id.email } : {}), ...(id.issuer ? { issuer: id.issuer } : {}) };
 }
 

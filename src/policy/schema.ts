@@ -1,4 +1,5 @@
 // Policy file schema (YAML). Validated at start; unknown keys are errors so typos never pass silently.
+import { parseSourceRange } from '../identity/by-source.js';
 import { z } from 'zod';
 import { approvalsSchema, rulesSchema } from './rules-schema.js';
 import { parseHostPattern } from './hosts.js';
@@ -68,6 +69,19 @@ export const oidcIssuerSchema = z
   })
   .strict();
 
+/** An address or CIDR for identity.by_source, checked at load. */
+const sourceRange = z.string().refine(
+  (s) => {
+    try {
+      parseSourceRange(s);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+  { message: 'expected an IP address or CIDR (10.0.0.0/8, 127.0.0.2, fd00::/8)' },
+);
+
 export const policySchema = z
   .object({
     version: z.literal(1).optional(),
@@ -78,6 +92,23 @@ export const policySchema = z
     /** Host names allowed to resolve to private / loopback / link-local addresses (SSRF guard). */
     allow_private: z.array(hostPattern).default([]),
     auth: z.enum(['off', 'optional', 'required']).default('off'),
+    /** Identities for clients that send no Proxy-Authorization, by client address (docs/identity.md). */
+    identity: z
+      .object({
+        by_source: z
+          .array(
+            z
+              .object({
+                source: z.union([sourceRange, z.array(sourceRange).min(1)]),
+                subject: z.string().min(1).max(200),
+                groups: z.array(z.string().min(1).max(200)).default([]),
+              })
+              .strict(),
+          )
+          .default([]),
+      })
+      .strict()
+      .optional(),
     oidc: z
       .object({
         issuers: z.array(oidcIssuerSchema).default([]),
