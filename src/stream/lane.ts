@@ -13,6 +13,13 @@ const MIN_TEXT = 8;
 const CACHE_MAX_ENTRIES = 4096;
 const CACHE_MAX_LEN = 512;
 
+/**
+ * A schema field name (snake_case or camelCase letters only): no built-in rule can match one
+ * without context (every credential format needs digits, case mixing or symbols), so the keys of
+ * every API object skip the masker. Anything else in a key position is masked like a value.
+ */
+const FIELD_NAME = /^[a-z]+(?:_[a-z]+)*$|^[a-z]+(?:[A-Z][a-z]+)*$/;
+
 /** Thrown by walk() for JSON nested deeper than MAX_JSON_DEPTH (json-text.ts refuses such text first). */
 export class JsonTooDeepError extends Error {
   constructor() {
@@ -170,8 +177,10 @@ export class Lane {
         }
       }
       // keys are text too: `{"metadata":{"sk-proj-…":"v"}}` reaches the model like any value
-      const k = this.text(key);
-      if (k !== key) (renames ??= new Map()).set(key, k);
+      if (!FIELD_NAME.test(key)) {
+        const k = this.text(key);
+        if (k !== key) (renames ??= new Map()).set(key, k);
+      }
     }
     if (renames) {
       renameKeys(value, renames);

@@ -1,3 +1,3 @@
 import { everySplit } from './every-split.js';
 
-everySplit(['azure-openai-chat.sse', 'openai-chat.sse', 'gemini.sse']);
+everySplit(['azure-openai-chat.sse'], { index: 0, of: 2 });

@@ -1,3 +1,3 @@
 import { everySplit } from './every-split.js';
 
-everySplit(['openai-responses.sse', 'openai-chat-tools.sse', 'ollama-chat.ndjson']);
+everySplit(['openai-responses.sse', 'ollama-chat.ndjson']);
