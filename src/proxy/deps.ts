@@ -50,8 +50,9 @@ export interface ProxyLimits {
 
 export const DEFAULT_LIMITS: ProxyLimits = {
   maxRequestBodyBytes: 32 * 1024 * 1024,
-  // Three maximum-size bodies at once; measured figures in bench/README.md (proxy DoS cases).
-  maxBufferedBytes: 96 * 1024 * 1024,
+  // Two maximum-size bodies at once: a held body costs ~4× its size while it is decoded and masked as text
+  // (bench/dos.ts measured +391 MiB RSS for three 31 MiB bodies), so 64 MiB keeps a flood near 300 MiB.
+  maxBufferedBytes: 64 * 1024 * 1024,
   handshakeTimeoutMs: 10_000,
   headersTimeoutMs: 15_000,
   tunnelIdleTimeoutMs: 15 * 60_000,
