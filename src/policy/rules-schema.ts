@@ -112,7 +112,10 @@ export const webhookSchema = z
   .object({
     url: z.string().url().refine((u) => /^https?:\/\//i.test(u), 'must be an http(s) URL'),
     /** HMAC-SHA256 key for the X-Wiretrail-Signature-256 header. */
-    secret: z.string().min(16, 'use a secret of at least 16 characters').optional(),
+    secret: z
+      .string()
+      .refine((v) => /^\$\{(env|file):[^}]+\}$/.test(v) || v.length >= 16, 'use a secret of at least 16 characters, or ${env:NAME} / ${file:/path}')
+      .optional(),
     /** wiretrail: the JSON event; slack: a Slack-compatible {text, blocks} body. */
     format: z.enum(['wiretrail', 'slack']).default('wiretrail'),
     max_attempts: z.number().int().min(1).max(20).default(6),

@@ -39,7 +39,7 @@ export class PolicyStage {
   private digest: string;
   readonly approvals: ApprovalQueue;
   readonly limiter = new RateLimiter();
-  private webhook: WebhookNotifier | null = null;
+  private webhook: WebhookNotifier | null;
   private watcher: FSWatcher | null = null;
   private debounce: NodeJS.Timeout | null = null;
   readonly file: string;
@@ -53,7 +53,7 @@ export class PolicyStage {
       maxPending: this.policy.doc.approvals?.max_pending ?? 1000,
       onPending: (p) => this.notify(p),
     });
-    this.configureWebhook();
+    this.webhook = this.webhookFor(this.policy);
   }
 
   /** Interval of SSE comment keep-alives while a streaming request is held (policy approvals.keepalive). */
@@ -75,21 +75,27 @@ export class PolicyStage {
   reload(reason = 'reload'): ReloadResult {
     let text: string;
     let next: Policy;
+    let webhook: WebhookNotifier | null;
     try {
       text = readFileSync(this.file, 'utf8');
       next = Policy.fromYaml(text, this.opts.file);
+      webhook = this.webhookFor(next);
     } catch (err) {
       const message = `policy reload refused (${reason}): ${(err as Error).message.split('\n')[0]}; the previous policy stays in force`;
       this.opts.logger.error({ policy: this.file }, message);
       return { ok: false, message, changed: false };
     }
     const digest = createHash('sha256').update(text).digest('hex');
-    if (digest === this.digest) return { ok: true, message: 'policy unchanged', changed: false };
+    if (digest === this.digest) {
+      webhook?.close();
+      return { ok: true, message: 'policy unchanged', changed: false };
+    }
     const prev = this.policy;
     this.policy = next;
     this.digest = digest;
     this.approvals.configure({ maxPending: next.doc.approvals?.max_pending ?? 1000 });
-    this.configureWebhook();
+    this.webhook?.close();
+    this.webhook = webhook;
     const restart = RESTART_SECTIONS.filter((k) => JSON.stringify(prev.doc[k]) !== JSON.stringify(next.doc[k]));
     const message = `policy reloaded (${reason}): ${next.rules.size} rules` + (restart.length ? `; changes to ${restart.join(', ')} take effect at the next restart` : '');
     this.opts.logger.info({ policy: this.file, sha256: digest }, message);
@@ -99,7 +105,8 @@ export class PolicyStage {
   /** The admin API address, for approve/deny links in webhook notifications. */
   setAdminUrl(url: string): void {
     this.opts.adminUrl = url;
-    this.configureWebhook();
+    this.webhook?.close();
+    this.webhook = this.webhookFor(this.policy);
   }
 
   /** Reloads when the file changes (directory watch: editors replace files by rename). */
@@ -130,17 +137,16 @@ export class PolicyStage {
     this.approvals.close();
   }
 
-  private configureWebhook(): void {
-    const spec = this.policy.doc.approvals?.webhook;
-    this.webhook?.close();
-    this.webhook = spec
-      ? new WebhookNotifier({
-          spec,
-          publicUrl: this.policy.doc.approvals?.public_url ?? this.opts.adminUrl ?? null,
-          logger: this.opts.logger,
-          ...(this.opts.webhookRetryBaseMs ? { retryBaseMs: this.opts.webhookRetryBaseMs } : {}),
-        })
-      : null;
+  /** The notifier for a policy's webhook (resolving its secret; throws when it cannot be read). */
+  private webhookFor(policy: Policy): WebhookNotifier | null {
+    const spec = policy.doc.approvals?.webhook;
+    if (!spec) return null;
+    return new WebhookNotifier({
+      spec,
+      publicUrl: policy.doc.approvals?.public_url ?? this.opts.adminUrl ?? null,
+      logger: this.opts.logger,
+      ...(this.opts.webhookRetryBaseMs ? { retryBaseMs: this.opts.webhookRetryBaseMs } : {}),
+    });
   }
 
   private notify(p: PendingApproval): void {

@@ -2,6 +2,7 @@
 // X-Wiretrail-Signature-256: sha256=<hex>, as GitHub does), retried with exponential back-off and
 // jitter, in the background: the request being held never waits for a delivery.
 import { createHmac, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import type { PendingApproval } from './approvals.js';
 import type { WebhookSpec } from './rules-schema.js';
@@ -18,6 +19,27 @@ export interface WebhookOptions {
   attemptTimeoutMs?: number;
   /** Deliveries waiting or in flight; beyond this the oldest is dropped with a log line. */
   maxQueued?: number;
+}
+
+/** A literal secret, or one read from `${env:NAME}` / `${file:/path}` (trimmed); throws naming the source, never the value. */
+export function resolveSecret(spec: string): string {
+  const env = /^\$\{env:([^}]+)\}$/.exec(spec);
+  if (env) {
+    const v = process.env[env[1]!];
+    if (!v) throw new Error(`approvals.webhook.secret: environment variable ${env[1]} is not set`);
+    return v;
+  }
+  const file = /^\$\{file:([^}]+)\}$/.exec(spec);
+  if (file) {
+    try {
+      const v = readFileSync(file[1]!, 'utf8').trim();
+      if (v) return v;
+    } catch (err) {
+      throw new Error(`approvals.webhook.secret: cannot read ${file[1]}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    throw new Error(`approvals.webhook.secret: ${file[1]} is empty`);
+  }
+  return spec;
 }
 
 export function signBody(secret: string, body: string | Buffer): string {
@@ -73,7 +95,11 @@ export class WebhookNotifier {
   private readonly timers = new Set<NodeJS.Timeout>();
   private closed = false;
 
-  constructor(private readonly opts: WebhookOptions) {}
+  private readonly secret: string | null;
+
+  constructor(private readonly opts: WebhookOptions) {
+    this.secret = opts.spec.secret ? resolveSecret(opts.spec.secret) : null;
+  }
 
   /** Starts delivering `p` in the background; returns at once. */
   notify(p: PendingApproval): void {
@@ -127,7 +153,7 @@ export class WebhookNotifier {
       'x-wiretrail-event': 'approval.pending',
       'x-wiretrail-delivery': deliveryId,
     };
-    if (this.opts.spec.secret) headers[SIGNATURE_HEADER] = signBody(this.opts.spec.secret, body);
+    if (this.secret) headers[SIGNATURE_HEADER] = signBody(this.secret, body);
     try {
       const res = await fetch(this.opts.spec.url, {
         method: 'POST',

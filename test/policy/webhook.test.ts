@@ -141,3 +141,18 @@ t.test('an unreachable receiver gives up after max_attempts; a hanging one never
   wh.close();
   wh2.close();
 });
+
+t.test('the secret may come from ${env:NAME} or ${file:/path}; a missing one is an error naming the source only', async (t) => {
+  const { resolveSecret } = await import('../../src/policy/webhook.js');
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  process.env.WT_TEST_HOOK_SECRET = 'from-the-environment-123';
+  t.equal(resolveSecret('${env:WT_TEST_HOOK_SECRET}'), 'from-the-environment-123');
+  const f = join(mkdtempSync(join(tmpdir(), 'wt-hook-')), 'secret');
+  writeFileSync(f, 'from-a-file-0123456789\n', { mode: 0o600 });
+  t.equal(resolveSecret(`\${file:${f}}`), 'from-a-file-0123456789');
+  t.throws(() => resolveSecret('${env:WT_TEST_HOOK_UNSET}'), { message: 'approvals.webhook.secret: environment variable WT_TEST_HOOK_UNSET is not set' });
+  t.throws(() => resolveSecret('${file:/nonexistent/secret}'), { message: /cannot read \/nonexistent\/secret: ENOENT/ });
+  t.equal(resolveSecret('a-literal-secret-0123'), 'a-literal-secret-0123');
+});
