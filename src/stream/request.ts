@@ -26,6 +26,12 @@ function claimsJson(contentType: string | undefined, text: string): boolean {
   return /^\ufeff?\s*[{["]/.test(text);
 }
 
+/** A body whose type does not say JSON but is not form data either, and that starts like JSON. */
+function mayBeJson(contentType: string | undefined, text: string): boolean {
+  if (contentType !== undefined && /(form-urlencoded|multipart\/)/i.test(contentType)) return false;
+  return /^\ufeff?\s*[{["]/.test(text);
+}
+
 function refuse(api: Api | null, reason: string): RequestMaskResult {
   return {
     body: Buffer.alloc(0),
@@ -60,10 +66,13 @@ export function maskRequestBody(ex: ExchangeMeta, body: Buffer, session: MaskSes
     latin1 = true;
   }
   const contentType = getHeader(ex.requestHeaders, 'content-type');
-  if (claimsJson(contentType, text)) {
+  const claims = claimsJson(contentType, text);
+  // JSON under another text type (text/plain…) is still read as JSON by many servers: mask it as a
+  // value when it parses, so an escaped key (`sk\u002d…`) cannot slip past a text masker
+  const parsed = claims || (!latin1 && mayBeJson(contentType, text)) ? parseJsonText(text) : null;
+  if (claims || parsed?.ok) {
     if (latin1) return refuse(api, 'body is not valid UTF-8 JSON');
-    const parsed = parseJsonText(text);
-    if (!parsed.ok) return refuse(api, parsed.reason);
+    if (!parsed || !parsed.ok) return refuse(api, parsed ? parsed.reason : 'body is not valid JSON');
     const adapter = api ?? 'json';
     const lane = new Lane(session);
     lane.useSchema(opaqueSchema(api, 'request'));

@@ -124,6 +124,8 @@ t.test('request: BOM, lone surrogates, NaN, deep nesting, invalid UTF-8', async 
   t.match(JSON.parse(bad.refusal!.body), { type: 'error', error: { type: 'invalid_request_error' } }, 'Anthropic error shape');
   const g = req('/v1beta/models/gemini-2.5-pro:generateContent', '{"contents": [');
   t.match(JSON.parse(g.refusal!.body), { error: { code: 400, status: 'INVALID_ARGUMENT' } }, 'Gemini error shape');
+  const plainJson = req('/v1/chat/completions', `{"messages":[{"content":"${KEY.replace(/-/g, '\\u002d')}"}]}`, { 'content-type': 'text/plain' });
+  t.notOk(leaks(JSON.parse(plainJson.body.toString()).messages[0].content, KEY), 'JSON sent as text/plain is masked as a value (escapes decoded)');
   const text = req('/v1/whatever', `{not json ${KEY}`, { 'content-type': 'text/plain' });
   t.notOk(text.refusal, 'a declared non-JSON body is masked as text');
   t.notOk(leaks(text.body, KEY));
