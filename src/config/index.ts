@@ -24,6 +24,10 @@ export const configSchema = z
         upstream_idle_timeout_ms: z.number().int().positive().optional(),
         /** Cap on one SSE event / NDJSON line of a response (a bigger one ends the stream). */
         max_event_bytes: z.number().int().positive().optional(),
+        /** Request-body bytes held in memory by all exchanges together (503 + Retry-After beyond). */
+        max_buffered_bytes: z.number().int().positive().optional(),
+        /** How often open connections' credentials are re-checked (revocation, expiry); 0 = never. */
+        credential_recheck_ms: z.number().int().nonnegative().optional(),
       })
       .strict()
       .optional(),

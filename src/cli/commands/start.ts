@@ -56,6 +56,8 @@ export function buildConfig(argv: string[]): Config {
       tunnelIdleTimeoutMs: file.limits?.tunnel_idle_timeout_ms ?? 15 * 60_000,
       upstreamIdleTimeoutMs: file.limits?.upstream_idle_timeout_ms ?? 10 * 60_000,
       ...(file.limits?.max_event_bytes ? { maxEventBytes: file.limits.max_event_bytes } : {}),
+      ...(file.limits?.max_buffered_bytes ? { maxBufferedBytes: file.limits.max_buffered_bytes } : {}),
+      ...(file.limits?.credential_recheck_ms !== undefined ? { credentialRecheckMs: file.limits.credential_recheck_ms } : {}),
     },
     audit: {
       retentionDays: file.audit?.retention_days,
