@@ -38,6 +38,8 @@ export const hostSettingsSchema = z
     credentials: z.array(credentialSchema).optional(),
     /** Header names the client may send that carry its own API key; removed and replaced on injection. */
     strip_headers: z.array(z.string()).optional(),
+    /** A signed request body (AWS SigV4) that masking would change: refuse (default) or pass it unmasked. */
+    signed_body: z.enum(['refuse', 'pass']).optional(),
   })
   .strict();
 

@@ -19,6 +19,7 @@ import { decodeChunk, decodeEnd, decodeRequest, narrowAcceptEncoding, responseDe
 import { CREDENTIAL_HEADERS, forwardable, recordedHeaders } from './headers.js';
 import { RecordedResponse } from './recorded-response.js';
 import { agentFromUserAgent } from './user-agent.js';
+import { bodyForward } from './signed-requests.js';
 import type { BufferBudget, BudgetLease } from './budget.js';
 import type { Connections } from './connection.js';
 import type { ConnContext } from './session.js';
@@ -137,7 +138,9 @@ async function forwardExchange(x: Exchange): Promise<void> {
   }
   const metadataOnly = gate?.record === 'metadata';
   const masked = deps.stream.maskRequestBody(ex, plain.body, ctx.mask);
-  const upstreamBody = sides.request ? masked.body : plain.body;
+  // A credential exchange or a signed body goes up intact (or is refused): masking would break authentication.
+  const forward = bodyForward({ host: target.host, path: target.path, headers: plain.headers, changed: sides.request && masked.changed, signedBodyPolicy: settings.signed_body });
+  const upstreamBody = sides.request && forward.kind === 'as-usual' ? masked.body : plain.body;
   // JSON that cannot be masked as a value is never forwarded, whatever the sides: the record always masks
   if (masked.refusal) throw new UnmaskableRequestError(masked.refusal.reason, { body: { text: masked.refusal.body, contentType: masked.refusal.contentType } });
   // The request line and headers are masked on the same sides as the body (credentials excepted).
@@ -169,7 +172,8 @@ async function forwardExchange(x: Exchange): Promise<void> {
     ...(plain.decoded ? { decodedBytes: plain.body.length } : {}),
     adapter: masked.adapter,
     findings: [...maskedTarget.findings, ...masked.findings].map((f) => f.rule),
-    forwardedMasked: sides.request && (masked.changed || maskedTarget.changed),
+    forwardedMasked: sides.request && forward.kind === 'as-usual' && (masked.changed || maskedTarget.changed),
+    ...(forward.kind === 'intact' ? { forwardedIntact: forward.why } : {}),
     identity: identityMeta(ctx.identity),
     client: ctx.client.address,
     injected: Object.keys(cred.set).map((h) => h.toLowerCase()),
