@@ -162,6 +162,20 @@ t.test('hold -> listed (CLI --json) -> approved with --window; the window lets t
   t.match((err as Error).message, 'wiretrail: approval denied by admin token: not now (rule prod-deploys)');
 });
 
+t.test('the approval summary is masked; the approvals API needs credentials', async (t) => {
+  const secret = 'ghp_' + 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8';
+  const asked = openai().chat.completions.create(chat(`deploy to production with ${secret}`)).catch((e: unknown) => e);
+  const item = await pendingFor('prod-deploys');
+  t.notMatch(item.summary, secret.slice(4), 'the token is not in the summary');
+  t.match(item.summary, /deploy to production with \[MASKED:/);
+  const anon = await fetch(`${adminUrl}/v1/approvals`);
+  t.equal(anon.status, 401);
+  const bad = await fetch(`${adminUrl}/v1/approvals`, { headers: { authorization: 'Bearer wta_wrong' } });
+  t.equal(bad.status, 401);
+  t.equal((await runCliHere(['approvals', 'deny', item.id, '--admin', adminUrl, '--certs', h.certsDir])).code, 0);
+  t.ok((await asked) instanceof OpenAI.PermissionDeniedError);
+});
+
 t.test('timeout answers 403 approval timed out; unknown ids are 404 (exit 1)', async (t) => {
   const err = await openai().chat.completions.create(chat('nobody answers this')).catch((e: unknown) => e);
   t.ok(err instanceof OpenAI.PermissionDeniedError);
