@@ -149,6 +149,8 @@ export class IdentityService implements Authenticator {
     if (!rec) return { ok: false, reason: 'unknown credential' };
     if (rec.revokedAt !== null) return { ok: false, reason: 'credential revoked' };
     if (rec.expiresAt !== null && Date.now() >= rec.expiresAt) return { ok: false, reason: 'token expired' };
+    const unmet = rec.kind === 'exchanged' && rec.identity.issuer ? this.oidc.unmetStoredClaims(rec.identity.issuer, rec.identity.claims) : null;
+    if (unmet !== null) return { ok: false, reason: `claim ${unmet} not allowed` };
     return { ok: true, identity: identityFromRecord(rec) };
   }
 
@@ -209,7 +211,11 @@ export class IdentityService implements Authenticator {
     const id = r.outcome.identity;
     const identity: StoredIdentity = { subject: id.subject, groups: id.groups, attributes: id.attributes };
     if (id.email) identity.email = id.email;
-    if (id.issuer) identity.issuer = id.issuer;
+    if (id.issuer) {
+      identity.issuer = id.issuer;
+      const claims = this.oidc.requiredClaimValues(id.issuer, r.payload);
+      if (Object.keys(claims).length) identity.claims = claims;
+    }
     const name = exchangedCredentialName(opts.name, id.subject);
     const issued = await this.store.issue({ kind: 'exchanged', name, identity, ttlSeconds: ttl });
     this.log?.info({ tokenId: issued.record.id, subject: id.subject, issuer: id.issuer, ttl }, 'oidc token exchanged for a wiretrail credential');

@@ -38,6 +38,14 @@ export function compileConditions(required: RequiredClaims | undefined): Compile
   });
 }
 
+/** The claim names conditions look at (what an exchanged credential keeps to be re-checked later). */
+export const conditionClaims = (conditions: CompiledCondition[]): string[] => conditions.map((c) => c.claim);
+
+/** A claim's values as strings (at most 64, each at most 512 characters), for keeping beside a credential. */
+export function claimValues(payload: Record<string, unknown>, path: string): string[] {
+  return claimStrings(claimAt(payload, path)).slice(0, 64).map((v) => v.slice(0, 512));
+}
+
 function claimStrings(v: unknown): string[] {
   if (typeof v === 'string') return [v];
   if (typeof v === 'number' && Number.isFinite(v)) return [String(v)];
@@ -47,7 +55,7 @@ function claimStrings(v: unknown): string[] {
 }
 
 /** The first condition the token does not meet (its claim name), or null when all are met. */
-export function unmetCondition(payload: JWTPayload, conditions: CompiledCondition[]): string | null {
+export function unmetCondition(payload: JWTPayload | Record<string, unknown>, conditions: CompiledCondition[]): string | null {
   for (const c of conditions) {
     const values = claimStrings(claimAt(payload as Record<string, unknown>, c.claim));
     if (!values.some((v) => c.patterns.some((p) => p.test(v)))) return c.claim;

@@ -17,7 +17,7 @@ import type { Logger } from 'pino';
 import { Agent, fetch as undiciFetch } from 'undici';
 import type { OidcIssuerSpec, PolicyDoc } from '../policy/index.js';
 import { DEFAULT_CLAIM_MAP, mapClaims, type ClaimMapping } from './claims.js';
-import { compileConditions, unmetCondition } from './claim-conditions.js';
+import { claimValues, compileConditions, conditionClaims, unmetCondition } from './claim-conditions.js';
 import { requireOwnerPinned } from './multi-tenant.js';
 import { requireSecureUrl } from './secure-url.js';
 import type { AuthOutcome } from './types.js';
@@ -203,6 +203,22 @@ export class OidcVerifier {
       );
       return inflight;
     };
+  }
+
+  /** The claims an issuer's required_claims look at, with their values in `payload`. */
+  requiredClaimValues(issuer: string, payload: JWTPayload): Record<string, string[]> {
+    const out: Record<string, string[]> = {};
+    for (const name of conditionClaims(this.issuers.get(issuer)?.conditions ?? [])) out[name] = claimValues(payload as Record<string, unknown>, name);
+    return out;
+  }
+
+  /**
+   * Re-checks claims kept beside an exchanged credential against the issuer's current required_claims:
+   * a credential minted before a condition existed (or was tightened) stops working. Null when met.
+   */
+  unmetStoredClaims(issuer: string, claims: Record<string, string[]> | undefined): string | null {
+    const conditions = this.issuers.get(issuer)?.conditions ?? [];
+    return conditions.length ? unmetCondition(claims ?? {}, conditions) : null;
   }
 
   /** Whether the string has the shape of a compact JWS (three base64url parts). */

@@ -20,6 +20,8 @@ const storedIdentity = z.object({
   groups: z.array(z.string()),
   issuer: z.string().optional(),
   attributes: z.record(z.string(), z.string()),
+  /** Exchanged credentials: the values of the issuer's required_claims at exchange, re-checked on every use. */
+  claims: z.record(z.string(), z.array(z.string())).optional(),
 });
 
 const tokenRecord = z.object({

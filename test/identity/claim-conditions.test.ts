@@ -107,3 +107,22 @@ oidc:
   t.same(await ex.json(), { error: 'claim repository_owner not allowed' });
   t.equal((await exchange(await github({}))).status, 201);
 });
+
+t.test('a credential exchanged before the conditions were tightened stops working', async (t) => {
+  const dataDir = join(dir, 'd3');
+  const loose = await createAuthenticator({ policy: policyOf({ auth: 'required', oidc: { issuers: [issuerSpec({ repository_owner: ['acme', 'evil-org'] })] } }), dataDir });
+  const evilCred = (await loose.exchange(await github(EVIL))).token;
+  const ourCred = (await loose.exchange(await github({}))).token;
+  t.ok((await loose.authenticate(basic('wt', evilCred))).ok, 'allowed while the config allowed it');
+  await loose.close();
+  // A credential minted by a version that kept no claims (the 24 h credential of the original report).
+  const { TokenStore } = await import('../../src/identity/index.js');
+  const store = await TokenStore.open(dataDir);
+  const legacy = await store.issue({ kind: 'exchanged', name: 'legacy', identity: { subject: EVIL.sub, groups: [], issuer: GITHUB, attributes: { repository: EVIL.repository } }, ttlSeconds: 86400 });
+
+  const strict = await createAuthenticator({ policy: policyOf({ auth: 'required', oidc: { issuers: [issuerSpec({ repository_owner: 'acme' })] } }), dataDir });
+  t.teardown(() => strict.close());
+  t.same(await strict.authenticate(basic('wt', evilCred)), { ok: false, reason: 'claim repository_owner not allowed' });
+  t.same(await strict.authenticate(basic('wt', legacy.token)), { ok: false, reason: 'claim repository_owner not allowed' }, 'no kept claims: refused (fail closed)');
+  t.ok((await strict.authenticate(basic('wt', ourCred))).ok, 'our own credential keeps working');
+});
