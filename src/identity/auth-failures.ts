@@ -21,9 +21,13 @@ export class AuthFailures {
     this.byCredential = new FailureThrottle(opts);
   }
 
-  /** Retry-After seconds when this client address is refused before any check, else null. */
+  /**
+   * Retry-After seconds when this client address is refused before any check, else null. A refused
+   * attempt counts too: a client that keeps trying while refused stays refused.
+   */
   blockedAddress(client: string | null): number | null {
-    return this.byAddress.blocked(client);
+    if (this.byAddress.blocked(client) === null) return null;
+    return this.byAddress.fail(client).retryAfterSeconds;
   }
 
   /**

@@ -78,7 +78,8 @@ export class FailureThrottle {
   fail(key: string | null): FailureVerdict {
     if (key === null) return { delayMs: 0, retryAfterSeconds: null, crossed: false };
     const before = this.score(key);
-    const score = before + 1;
+    // Capped so a client that keeps hammering is refused for at most blockAfter × decayMs after it stops.
+    const score = Math.min(before + 1, 2 * this.block);
     this.map.delete(key); // re-insert: Map order is the LRU order
     this.map.set(key, { score, at: this.now() });
     if (this.map.size > this.max) this.map.delete(this.map.keys().next().value!);

@@ -106,9 +106,11 @@ t.test('through the running proxy: 429 + Retry-After, recorded, other addresses 
   // 25 wrong credentials at once from 127.0.0.7: the slow-downs run in parallel, the excess is refused.
   const answers = await Promise.all(Array.from({ length: 25 }, () => connectFrom(h.proxy.port, '127.0.0.7', wrong)));
   const status = (a: string) => Number(/^HTTP\/1\.1 (\d{3})/.exec(a)?.[1]);
-  t.equal(answers.filter((a) => status(a) === 407).length, 20, 'the first 20 failures: 407');
+  const n407 = answers.filter((a) => status(a) === 407).length;
+  // 20 exactly when the burst is quick; a loaded machine may let a failure decay (one per 3 s) first.
+  t.ok(n407 >= 20 && n407 <= 22, `the first 20 failures: 407 (${n407})`);
   const throttled = answers.filter((a) => status(a) === 429);
-  t.equal(throttled.length, 5, 'beyond: 429');
+  t.equal(throttled.length, 25 - n407, 'beyond: 429');
   t.match(throttled[0], /\r\nretry-after: \d+\r\n/i);
   t.match(throttled[0], /\r\nproxy-status: wiretrail; error=http_request_denied; details="proxy authentication refused: too many failed authentication attempts"/i);
   const good = basic('oidc', await issuer.sign({ ...GITHUB_CLAIMS }));
@@ -116,7 +118,7 @@ t.test('through the running proxy: 429 + Retry-After, recorded, other addresses 
   t.match(await connectFrom(h.proxy.port, '127.0.0.8', good), /^HTTP\/1\.1 200 /, 'a valid user on another address is not');
   t.match(await connectFrom(h.proxy.port, '127.0.0.8', wrong), /^HTTP\/1\.1 407 /);
   const denies = (await allRecords(h)).filter((r) => r.kind === 'deny' && /too many failed authentication attempts/.test(JSON.stringify(r.meta)));
-  t.ok(denies.length >= 6, `the 429s are recorded (${denies.length})`);
+  t.ok(denies.length >= throttled.length + 1, `the 429s are recorded (${denies.length})`);
   t.ok(h.logs.some((l) => l.includes('repeated failed proxy credential authentication from one client')), 'and logged once');
   t.equal(h.logs.filter((l) => l.includes('repeated failed proxy credential authentication from one client')).length, 1, 'once, not per attempt');
 });
