@@ -88,10 +88,11 @@ export function randomBody(s: string, minClasses = 2): boolean {
  * strong prefix is masked even when it ends in EXAMPLE (see README: AKIAIOSFODNN7EXAMPLE).
  */
 const EXAMPLE_MARKERS =
-  /example|x{3}|\*{3}|\.{3}|…|your[-_]?|<[^>]*>|\$\{|\{\{|%\(|%s\b|^\$|placeholder|changeme|change[-_]me|replace[-_]?me|redacted|dummy|sample|insert[-_]|todo|^\{.*\}$|\[masked|fixme/i;
+  /example|\*{3}|\.{3}|…|your[-_]?|<[^>]*>|\$\{|\{\{|%\(|%s\b|^\$|placeholder|changeme|change[-_]me|replace[-_]?me|redacted|dummy|sample|insert[-_]|todo|^\{.*\}$|\[masked|fixme/i;
 
 export function hasExampleMarker(v: string): boolean {
-  return EXAMPLE_MARKERS.test(v);
+  // xxx / XXX filler, case-sensitive: random key material has "xxX" now and then
+  return EXAMPLE_MARKERS.test(v) || /xxx|XXX/.test(v);
 }
 
 /** Words used as stand-ins for a value in docs and configs. */
@@ -170,7 +171,7 @@ export function looksLikeWords(v: string): boolean {
 export function looksLikeReference(value: string): boolean {
   const v = value.startsWith('!') ? value.slice(1) : value; // !flag, !obj.prop
   return (
-    /^[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*)+$/.test(v) || // process.env.X, self.password, opts?.key
+    (/^[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*)+$/.test(v) && v.split(/\??\./).every((s) => s.length <= 32 && (s.length <= 12 || looksLikeIdentifier(s)))) || // process.env.X, self.password, opts?.key (not <14>.atlasv1.<random>)
     /^[A-Z][A-Z0-9_]*$/.test(v) || // ENV_NAME
     (/^[a-z_][a-z_]*$/.test(v) && (v.includes('_') || v.length <= 12)) || // snake or short lower identifier
     /^[a-z]+(?:[A-Z][a-z]+)+$/.test(v) // camelCase identifier

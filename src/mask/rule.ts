@@ -46,6 +46,11 @@ export interface ScanView {
   readonly final: boolean;
   /** Verdict of the non-keyword rules at position v (keyword rules defer to a specific match). */
   prefixAt(v: number): Verdict;
+  /**
+   * Secrets the whole catalog finds in a decoded text (base64, \\u escapes, …), as rule and start
+   * offset; used by the decoder rules. Empty beyond the nesting limit.
+   */
+  probe(decoded: string): { rule: string; start: number }[];
 }
 
 export interface Rule {

@@ -2,15 +2,20 @@
 // rule can still claim it. Held back: from the earliest position whose verdict is 'more' (a
 // candidate that needs more characters) or whose tail could still become a trigger literal.
 import { segmentBoundary, wordBoundary } from './boundary.js';
+import { builtinAllowed, mayBeAllowed } from './allow.js';
 import { verdictAt, type Catalog, type TrieNode } from './catalog.js';
 import { swallowPem } from './rules/pem.js';
 import { CONTEXT, MORE, NO, type ScanView, type Swallow, type Verdict } from './rule.js';
 
 export interface Sink {
   raw(text: string): void;
-  /** A secret of `rule` with identity `key` was cut out here. */
-  secret(rule: string, key: string): void;
+  /** A secret of `rule` with identity `key` was cut out here (`length` characters before a swallow). */
+  secret(rule: string, key: string, length: number): void;
 }
+
+/** Decoded text is scanned again at most this deep (base64 of JSON holding \\u escapes …). */
+const MAX_DEPTH = 2;
+const NOTHING_ALLOWED: AllowList = { has: () => false, hasPrefix: () => false };
 
 export interface AllowList {
   has(value: string): boolean;
@@ -21,10 +26,21 @@ export interface AllowList {
 class View implements ScanView {
   text = '';
   final = false;
-  constructor(private readonly cat: Catalog) {}
+  constructor(
+    private readonly cat: Catalog,
+    private readonly depth: number,
+  ) {}
   prefixAt(v: number): Verdict {
     if (v >= this.text.length) return this.final ? NO : MORE;
     return verdictAt(this.cat, this, v, false);
+  }
+  probe(decoded: string): { rule: string; start: number }[] {
+    if (this.depth >= MAX_DEPTH) return [];
+    const hits: { rule: string; start: number }[] = [];
+    let pos = 0;
+    const sink: Sink = { raw: (s) => void (pos += s.length), secret: (rule, _key, len) => void (hits.push({ rule, start: pos }), (pos += len)) };
+    new Scanner(this.cat, sink, NOTHING_ALLOWED, this.depth + 1).end(decoded);
+    return hits;
   }
 }
 
@@ -38,8 +54,9 @@ export class Scanner {
     private readonly cat: Catalog,
     private readonly sink: Sink,
     private readonly allow: AllowList,
+    depth = 0,
   ) {
-    this.view = new View(cat);
+    this.view = new View(cat, depth);
   }
 
   get held(): number {
@@ -110,7 +127,7 @@ export class Scanner {
         continue;
       }
       if (hit.start > raw) this.sink.raw(text.slice(raw, hit.start));
-      this.sink.secret(hit.rule, hit.key);
+      this.sink.secret(hit.rule, hit.key, hit.end - hit.start);
       i = raw = hit.end;
       this.swallow = hit.swallow ?? null;
     }
@@ -130,17 +147,23 @@ export class Scanner {
     return { i, done: i < n || s.left <= 0 || final };
   }
 
-  /** Allow-listed values are not masked; a committed head that may be allowed waits for its token. */
+  /**
+   * Allow-listed values (the built-in layer: documented examples, placeholders, ciphertext,
+   * public keys; then the user's list) are not masked; a committed head that may be allowed
+   * waits for its whole token.
+   */
   private applyAllow(v: Extract<Verdict, { t: 'hit' }>, view: ScanView): Verdict {
     const { text, final } = view;
     const secret = text.slice(v.start, v.end);
-    if (!v.swallow) return this.allow.has(secret) ? NO : v;
-    if (!this.allow.hasPrefix(secret) || v.swallow.kind !== 'class') return v;
+    const allowed = (s: string) => builtinAllowed(s) || this.allow.has(s);
+    if (!v.swallow) return allowed(secret) ? NO : v;
+    if (builtinAllowed(secret)) return NO;
+    if ((!this.allow.hasPrefix(secret) && !mayBeAllowed(secret)) || v.swallow.kind !== 'class') return v;
     let j = v.end;
     const test = v.swallow.test;
     while (j < text.length && test(text.charCodeAt(j))) j++;
     if (j === text.length && !final) return MORE;
-    if (this.allow.has(text.slice(v.start, j))) return NO;
+    if (allowed(text.slice(v.start, j))) return NO;
     return { ...v, end: j, swallow: undefined };
   }
 

@@ -56,7 +56,7 @@ async function until(pred: () => boolean, ms = 20000): Promise<boolean> {
 }
 
 t.test('masks stdin to stdout', async (t) => {
-  const r = await wiretrail([], `apiKey: "${KEY}"\nAWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\nnothing here\n`);
+  const r = await wiretrail([], `apiKey: "${KEY}"\nAWS_ACCESS_KEY_ID=AKIA2E0A8F3B244C9986\nnothing here\n`);
   t.equal(r.code, 0);
   t.equal(r.stdout, 'apiKey: "[MASKED:openai-api-key#1]"\nAWS_ACCESS_KEY_ID=[MASKED:aws-access-key-id#1]\nnothing here\n');
   t.equal(r.stderr, '');
@@ -80,9 +80,9 @@ t.test('--stream releases each line as it arrives', async (t) => {
 });
 
 t.test('options: placeholder, allow, rule, policy', async (t) => {
-  const r = await wiretrail(['--placeholder', '<{rule}>', '--allow', 'AKIAIOSFODNN7EXAMPLE', '--rule', 'corp-id=CORP-[0-9]{4}'], `CORP-1234 AKIAIOSFODNN7EXAMPLE ${KEY}\n`);
+  const r = await wiretrail(['--placeholder', '<{rule}>', '--allow', 'AKIA2E0A8F3B244C9986', '--rule', 'corp-id=CORP-[0-9]{4}'], `CORP-1234 AKIA2E0A8F3B244C9986 ${KEY}\n`);
   t.equal(r.code, 0);
-  t.equal(r.stdout, '<corp-id> AKIAIOSFODNN7EXAMPLE <openai-api-key>\n');
+  t.equal(r.stdout, '<corp-id> AKIA2E0A8F3B244C9986 <openai-api-key>\n');
   const dir = mkdtempSync(join(tmpdir(), 'wt-mask-'));
   const policy = join(dir, 'policy.yaml');
   writeFileSync(policy, 'mask:\n  placeholder: "{{{rule}}}"\n  rules:\n    - name: corp-id\n      regex: "CORP-[0-9]{4}"\n');

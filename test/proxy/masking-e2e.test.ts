@@ -14,7 +14,7 @@ import { allRecords } from '../helpers/records.js';
 
 const FIX = new URL('../fixtures/sse/', import.meta.url).pathname;
 const KEY = 'sk-proj-FAKEt3stK3y0nly_9xQm2Lr7Tz4Wv8Ny3Kp6Hs1Jd5Gf0Bc';
-const AWS = 'AKIAIOSFODNN7EXAMPLE';
+const AWS = 'AKIA2E0A8F3B244C9986';
 
 /** Longest run of `secret` (≥ 6 chars) found in `text`. */
 function leaked(text: string, secret: string, min = 6): string | null {

@@ -2,7 +2,7 @@
 import { classCount, cls, entropy, hasExampleMarker, looksFiller, looksLikeName } from '../chars.js';
 import { MAX_SWALLOW, MORE, NO, type Rule, type Verdict } from '../rule.js';
 
-const tokenChar = cls('A-Za-z0-9._~+/=-');
+const tokenChar = cls('A-Za-z0-9._~+/=%:-');
 const b64Char = cls('A-Za-z0-9+/=');
 const BEARER_COMMIT = 64;
 

@@ -1,6 +1,7 @@
 // The built-in catalog in priority order: prefix tokens, structured formats, keyword assignments.
 import type { CatalogEntry, Rule } from '../rule.js';
 import { basicRule, bearerRule } from './auth.js';
+import { base64Rule, unicodeEscapeRule } from './decode.js';
 import { jwtRule } from './jwt.js';
 import { KEYWORD_SPECS, keywordRule } from './keyword.js';
 import { pemRule } from './pem.js';
@@ -8,7 +9,7 @@ import { tokenRules, TOKEN_SPECS } from './tokens.js';
 import { URL_ENTRIES, urlRule } from './url.js';
 
 export function builtinRules(): Rule[] {
-  return [...tokenRules(), pemRule, jwtRule, urlRule, bearerRule, basicRule, keywordRule];
+  return [...tokenRules(), pemRule, jwtRule, urlRule, bearerRule, basicRule, base64Rule, unicodeEscapeRule, keywordRule];
 }
 
 /** One entry per placeholder rule name a finding can carry. */
@@ -19,5 +20,7 @@ export const CATALOG: readonly CatalogEntry[] = Object.freeze([
   ...URL_ENTRIES,
   { name: bearerRule.name, description: bearerRule.description },
   { name: basicRule.name, description: basicRule.description },
+  { name: base64Rule.name, description: base64Rule.description },
+  { name: unicodeEscapeRule.name, description: unicodeEscapeRule.description },
   ...KEYWORD_SPECS.map((k) => ({ name: k.name, description: k.description })),
 ]);

@@ -12,6 +12,7 @@ import {
   isDigit,
   isLower,
   isPlaceholderWord,
+  isSpace,
   isUpper,
   looksFiller,
   looksLikeName,
@@ -106,7 +107,11 @@ export function classify(segs: string[]): NameClass | null {
   if (last === 'auth' && words.length <= 2) return 'secret';
   if (/token$/.test(last) || last === 'authorization') return 'token';
   if (/(?:apikey|secretkey|accesskey|privatekey|masterkey|signingkey|licensekey|encryptionkey)$/.test(last)) return 'key';
-  if (last === 'key' && words.length >= 2 && !KEY_NOT_SECRET.has(words[words.length - 2]!)) return 'key';
+  // an Azure storage account key is a credential, a browser storage key is not
+  if (last === 'key' && words.length >= 2 && (!KEY_NOT_SECRET.has(words[words.length - 2]!) || words.includes('azure') || words.includes('account'))) return 'key';
+  if (last === 'accountkey') return 'key';
+  // Terraform's TF_TOKEN_<host> credential variables
+  if (words[0] === 'tf' && words[1] === 'token') return 'token';
   return null;
 }
 
@@ -136,7 +141,8 @@ export function parseAssignment(view: ScanView, c: number): Parsed {
   const NO_: Parsed = { t: 'no' };
   const more = (): Parsed => (final ? NO_ : { t: 'more' });
   let s = c;
-  while (s > 0 && c - s < NAME_BACK && identBack(text.charCodeAt(s - 1))) s--;
+  // back to the start of the name, not into an escape before it ("…\\nTF_TOKEN_x=…")
+  while (s > 0 && c - s < NAME_BACK && identBack(text.charCodeAt(s - 1)) && !(s >= 2 && text[s - 2] === '\\' && 'nrt'.includes(text[s - 1]!))) s--;
   let e = c;
   while (e < n && e - c < NAME_FWD && identChar(text.charCodeAt(e))) e++;
   if (e === n) return more();
@@ -147,45 +153,21 @@ export function parseAssignment(view: ScanView, c: number): Parsed {
   // closing quote / bracket of the name, then the operator
   let i = skipQuote(text, e);
   if (i < 0 || i === n) return more();
+  const nameQuoted = i > e;
   if (text[i] === ']') i++;
   let ws = 0;
   while (i < n && (text[i] === ' ' || text[i] === '\t')) i++, ws++;
   if (i === n) return more();
-  const ch = text[i]!;
-  let op = ch;
-  let prose = false;
-  if (ws > 0 && (ch === 'i' || ch === 'w')) {
-    // prose: "my password is hunter2", "the secret was Xy7…" (password and secret names only)
-    const word = ch === 'i' ? 'is ' : 'was ';
-    const k = Math.min(word.length, n - i);
-    if (text.startsWith(word.slice(0, k), i)) {
-      if (k < word.length) return more();
-      const c0 = classify(segments(name));
-      if (c0 !== 'password' && c0 !== 'secret') return NO_;
-      prose = true;
-      op = word;
-      i += word.length - 1;
-    } else return NO_;
-  }
-  if (prose) {
-    /* operator consumed */
-  } else if (ch === ':') {
-    if (i + 1 === n) return more();
-    if (text[i + 1] === ':') return NO_;
-    i += text[i + 1] === '=' ? 2 : 1;
-  } else if (ch === '=') {
-    let k = i;
-    while (k < n && text[k] === '=' && k - i < 3) k++;
-    if (k === n) return more();
-    i = text[k] === '>' ? k + 1 : k;
-  } else if (ch === '>' && xml) {
-    op = '>';
-    i++;
-  }
-  else if (flag && ws > 0) {
-    /* "--password hunter2": whitespace is the operator */
-  } else return NO_;
-  while (i < n && (text[i] === ' ' || text[i] === '\t')) i++;
+  const op = readOperator(text, i, { ws, xml, flag, nameQuoted, final, name });
+  if (op.t === 'no') return NO_;
+  if (op.t === 'more') return more();
+  const prose = op.prose;
+  i = op.end;
+  // XML elements may put the value on its own line
+  while (i < n && (text[i] === ' ' || text[i] === '\t' || (op.op === '>' && (text[i] === '\n' || text[i] === '\r')))) i++;
+  // … also written as \n escapes inside a JSON string
+  if (op.op === '>') i = skipBlank(text, i);
+  if (i < 0) return more();
   if (i === n) return more();
   const segs = segments(name);
   const nameCls = classify(segs);
@@ -209,15 +191,17 @@ export function parseAssignment(view: ScanView, c: number): Parsed {
   const inner = view.prefixAt(vs);
   if (inner.t === 'more') return { t: 'more' };
   if (inner.t === 'hit') return NO_;
-  const test = quoted ? quotedValue : unquotedValue;
+  if (op.op === ',' && !quoted) return NO_; // setenv("NAME", "value"): only a quoted argument
+  const test = quoted ? quotedValue : lineValue(text, s, e, op.op, vs) ? envValue : unquotedValue;
   let j = vs;
   while (j < n && j - vs < VALUE_COMMIT && test(text.charCodeAt(j))) j++;
   const complete = j - vs < VALUE_COMMIT;
   if (complete && j === n && !final) return { t: 'more' };
-  if (xml && op === '>') {
-    // <password>value</password>
-    if (complete && j + 1 >= n) return more();
-    if (complete && (text[j] !== '<' || text[j + 1] !== '/')) return NO_;
+  if (xml && op.op === '>') {
+    // <password>value</password>, the value possibly on a line of its own
+    const k = skipBlank(text, j);
+    if (complete && (k < 0 || k + 1 >= n)) return more();
+    if (complete && (text[k] !== '<' || text[k + 1] !== '/')) return NO_;
   }
   if (complete && j < n) {
     const end = text[j]!;
@@ -226,19 +210,154 @@ export function parseAssignment(view: ScanView, c: number): Parsed {
   }
   // a quoted value cut off by the end of the input (the stream ended in an error)
   const truncated = complete && quoted && j === n;
-  // in prose a sentence's full stop is not part of the value
+  // in prose a sentence's full stop is not part of the value; nor is a line's trailing ; or ,
   if (prose && complete && j > vs && text[j - 1] === '.') j--;
+  if (test === envValue && complete && j > vs && (text[j - 1] === ';' || text[j - 1] === ',')) j--;
   const value = text.slice(vs, j);
   // an unquoted identifier followed by code (`apiKey: tokenProvider ?? key,`) is a variable
   let codeNext = false;
-  if (!quoted && !prose && complete && looksLikeIdentifier(value.startsWith('!') ? value.slice(1) : value)) {
+  if (!quoted && !prose && complete && test !== envValue && op.op !== '>' && looksLikeIdentifier(value.startsWith('!') ? value.slice(1) : value)) {
     let k = j;
     while (k < n && (text[k] === ' ' || text[k] === '\t')) k++;
     if (k === n && !final) return { t: 'more' };
     codeNext = k < n && CODE_NEXT.has(text[k]!);
   }
-  const a: Assignment = { norm: segs.join(''), segs, cls: nameCls, value, complete, quoted, truncated, codeNext, prose };
+  const a: Assignment = { norm: segs.join(''), segs, cls: nameCls ?? (name === '-p' && loginCommand(text, s) ? 'password' : null), value, complete, quoted, truncated, codeNext, prose };
   return { t: 'ok', a, vs, ve: j, test };
+}
+
+type Op = { t: 'no' } | { t: 'more' } | { t: 'ok'; op: string; end: number; prose: boolean };
+
+/**
+ * The assignment operator at text[i] (gitleaks' operator set: = : := ::= :::= ?= ??= ||= += .=
+ * => , and >): `,` only after a quoted name (setenv("NAME", "value")), whitespace only after a
+ * CLI flag, "is"/"was" only in prose about a password or secret, a type between name and `=`
+ * (var token string = "…", val key: String = "…").
+ */
+function readOperator(text: string, i: number, o: { ws: number; xml: boolean; flag: boolean; nameQuoted: boolean; final: boolean; name: string }): Op {
+  const n = text.length;
+  const MORE_: Op = o.final ? { t: 'no' } : { t: 'more' };
+  const ok = (op: string, end: number): Op => ({ t: 'ok', op, end, prose: false });
+  const ch = text[i]!;
+  if (o.flag && o.ws > 0) return ok(' ', i); // "--password hunter2": whitespace is the operator
+  if (o.ws > 0 && (ch === 'i' || ch === 'w')) {
+    // prose: "my password is hunter2", "the secret was Xy7…" (password and secret names only)
+    const word = ch === 'i' ? 'is ' : 'was ';
+    const k = Math.min(word.length, n - i);
+    if (!text.startsWith(word.slice(0, k), i)) return typedDeclaration(text, i, o);
+    if (k < word.length) return MORE_;
+    const c0 = classify(segments(o.name));
+    if (c0 !== 'password' && c0 !== 'secret') return { t: 'no' };
+    return { t: 'ok', op: word, end: i + word.length, prose: true };
+  }
+  if (ch === ':') {
+    let k = i;
+    while (k < n && text[k] === ':' && k - i < 3) k++;
+    if (k === n) return MORE_;
+    if (text[k] === '=') return ok(':=', k + 1);
+    if (k - i > 1) return { t: 'no' }; // Foo::Bar
+    return skipType(text, k, ok(':', k), MORE_);
+  }
+  if (ch === '=') {
+    let k = i;
+    while (k < n && text[k] === '=' && k - i < 3) k++;
+    if (k === n) return MORE_;
+    return text[k] === '>' ? ok('=>', k + 1) : ok('=', k);
+  }
+  if (ch === '?' || ch === '.' || ch === '|' || ch === '+') {
+    // ?= ??= .= ||= +=
+    const two = ch === '?' || ch === '|';
+    let k = i + 1;
+    if (two && k < n && text[k] === ch) k++;
+    if (k >= n) return MORE_;
+    if (text[k] !== '=') return { t: 'no' };
+    if (k + 1 >= n) return MORE_;
+    if (text[k + 1] === '=') return { t: 'no' }; // comparison
+    return ok(ch + '=', k + 1);
+  }
+  if (ch === ',' && o.nameQuoted) return ok(',', i + 1);
+  if (ch === '>' && o.xml) return ok('>', i + 1);
+  return typedDeclaration(text, i, o);
+}
+
+/** Declared types of a string variable: Go, Rust, Kotlin/Java, TypeScript, Python, C#. */
+const TYPES = ['string', 'String', 'str', '&str', "&'static str", '[]byte', 'SecretStr', 'Option<String>', 'text'];
+
+/** `name Type = value`: a declared type between the name and `=` (var token string = "…"). */
+function typedDeclaration(text: string, i: number, o: { ws: number; final: boolean }): Op {
+  if (o.ws === 0) return { t: 'no' };
+  return typeThenEquals(text, i, { t: 'no' }, o.final);
+}
+
+/** After `name:`, an optional type annotation before `=` (val key: String = "…"). */
+function skipType(text: string, k: number, plain: Op, more: Op): Op {
+  let j = k;
+  while (j < text.length && text[j] === ' ') j++;
+  if (j === text.length) return more;
+  return typeThenEquals(text, j, plain, more.t === 'no');
+}
+
+/** A type word from TYPES at i, then `=`: the operator ends after `=`; otherwise `fallback`. */
+function typeThenEquals(text: string, i: number, fallback: Op, final: boolean): Op {
+  const n = text.length;
+  const more: Op = final ? fallback : { t: 'more' };
+  // decided as soon as the word can no longer be a type, so plain text is not held
+  let k = i;
+  while (k < n && k - i < 16 && !isSpace(text.charCodeAt(k)) && text[k] !== '=') {
+    k++;
+    const w = text.slice(i, k);
+    if (!TYPES.some((ty) => ty.startsWith(w))) return fallback;
+  }
+  if (k === n) return more;
+  if (!TYPES.includes(text.slice(i, k))) return fallback;
+  while (k < n && (text[k] === ' ' || text[k] === '\t')) k++;
+  if (k + 1 >= n) return more;
+  if (text[k] !== '=' || text[k + 1] === '=' || text[k + 1] === '>') return fallback;
+  return { t: 'ok', op: '=', end: k + 1, prose: false };
+}
+
+/** Whitespace, raw or as JSON escapes (\n, \r, \t); -1 when an escape is cut off by the end. */
+function skipBlank(text: string, i: number): number {
+  for (;;) {
+    if (i < text.length && isSpace(text.charCodeAt(i))) i++;
+    else {
+      // \n, or \\n when the JSON string is itself inside a JSON string
+      let k = i;
+      while (k < text.length && k - i < 4 && text[k] === '\\') k++;
+      if (k > i && k >= text.length) return -1; // cut off: the caller waits
+      if (k === i || !'nrt'.includes(text[k]!)) return i;
+      i = k + 1;
+    }
+  }
+}
+
+/** The whole rest of a line is the value: NAME=value in .env / shell, KEY: value in YAML. */
+const envValue: CharTest = (c) => c > 32 && c !== 34 && c !== 39 && c !== 96 && c !== 92 && c !== 127;
+
+/**
+ * Whether the value runs to the end of the line: an env-style NAME=value (.env, shell, properties)
+ * or a YAML `key: value`, the name starting a line (after indentation, `export `, `- `, or an
+ * escaped \n). Minified code (`getKey:e.key||null,…`) is neither.
+ */
+function lineValue(text: string, s: number, e: number, op: string, vs: number): boolean {
+  if (op === ':') {
+    if (text[e] !== ':' || (text[e + 1] !== ' ' && text[e + 1] !== '\t')) return false;
+  } else if (op === '=') {
+    if (!/^[A-Za-z][A-Za-z0-9]*(?:[_.-][A-Za-z0-9]+)+$|^[A-Z][A-Z0-9]*$/.test(text.slice(s, e)) || text[vs - 1] !== '=') return false;
+  } else return false;
+  let k = s;
+  if (k >= 7 && text.startsWith('export ', k - 7)) k -= 7;
+  while (k > 0 && (text[k - 1] === ' ' || text[k - 1] === '\t')) k--;
+  if (k >= 2 && text[k - 1] === '-' ) k -= 1;
+  while (k > 0 && (text[k - 1] === ' ' || text[k - 1] === '\t')) k--;
+  if (k === 0 || text[k - 1] === '\n' || text[k - 1] === '\r') return true;
+  return k >= 2 && text[k - 2] === '\\' && text[k - 1] === 'n';
+}
+
+/** `-p` is a password flag on a registry login command line (docker/podman/helm … login -p). */
+function loginCommand(text: string, s: number): boolean {
+  const line = text.slice(Math.max(0, text.lastIndexOf('\n', s) + 1), s);
+  return /\b(?:docker|podman|nerdctl|buildah|skopeo|helm(?: registry)?|oras|crane)\s+login\b/.test(line);
 }
 
 // ---- value judgements -------------------------------------------------------------------------
@@ -246,10 +365,17 @@ export function parseAssignment(view: ScanView, c: number): Parsed {
 function common(a: Assignment): boolean {
   const v = a.value;
   if (hasExampleMarker(v) || isPlaceholderWord(v) || /^(.)\1*$/.test(v) || /[[\]]/.test(v)) return false;
+  if (/^\(.*\)$/.test(v)) return false; // (hidden), (optional)
   if (!a.quoted && (looksLikeReference(v) || a.codeNext)) return false;
   // file paths (PWD=/home/me) and URLs (the URL rule looks inside them)
-  if (/^(?:~|\.{1,2})?\/[\w.@+-]+(?:\/[\w.@+-]*)*$/.test(v) || /^[a-z][a-z0-9+.-]*:\/\//i.test(v)) return false;
+  if (looksLikePath(v) || /^[a-z][a-z0-9+.-]*:\/\//i.test(v)) return false;
   return true;
+}
+
+/** /home/me/.ssh, ./certs/key.pem — but not base64 that happens to start with a slash. */
+function looksLikePath(v: string): boolean {
+  if (!/^(?:~|\.{1,2})?\/[\w.@+-]+(?:\/[\w.@+-]*)*$/.test(v)) return false;
+  return v.split('/').every((seg) => seg.length < 16 || looksLikeName(seg) || looksLikeIdentifier(seg));
 }
 
 function symbolCount(v: string): number {
@@ -382,8 +508,10 @@ const KEYWORD_TRIGGERS: TriggerSpec[] = [
   'password', 'passwd', 'passphrase', 'passwort', 'pwd', 'pass', 'pw', 'secret', 'credential', 'creds', 'token', 'key', 'auth',
   'apikey', 'accesskey', 'secretkey', 'privatekey', 'signingkey', 'masterkey', 'encryptionkey',
   'authtoken', 'accesstoken', 'refreshtoken', 'idtoken', 'apitoken', 'bottoken', 'sessiontoken', 'securitytoken',
-  'clientsecret', 'appsecret', 'jwtsecret', 'dbpassword', 'rootpassword', 'adminpassword', 'dbpass',
+  'clientsecret', 'appsecret', 'jwtsecret', 'accountkey', 'dbpassword', 'rootpassword', 'adminpassword', 'dbpass',
 ].map((lit): TriggerSpec => ({ lit, ci: true, boundary: 'segment' }));
+// docker login -u ci -p <password>
+KEYWORD_TRIGGERS.push({ lit: '-p ', boundary: (text, c) => c > 0 && (text[c - 1] === ' ' || text[c - 1] === '\t') });
 
 export const keywordRule: Rule = {
   name: 'keyword-assignment',

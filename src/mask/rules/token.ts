@@ -38,6 +38,24 @@ const defaultCheck = (b: string) => randomBody(b);
 /** A cut-off body: anything but filler or lower-case words ("sk-learn" at the end of a file). */
 const truncatedBody = (b: string) => !looksFiller(b) && !/^[a-z_-]+$/.test(b);
 
+const isHexDigit = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+
+/**
+ * Characters of token body at text[i]: 1, or 3 for a URL-encoded body character (%2B, %3D in a
+ * query string or form body), 0 at the end of the body, -1 for an escape cut off by the end.
+ */
+export function bodyStep(text: string, i: number, body: CharTest): number {
+  const c = text.charCodeAt(i);
+  if (body(c)) return 1;
+  if (c !== 37) return 0;
+  if (i + 2 >= text.length) return i + 1 < text.length && !isHexDigit(text.charCodeAt(i + 1)) ? 0 : -1;
+  if (!isHexDigit(text.charCodeAt(i + 1)) || !isHexDigit(text.charCodeAt(i + 2))) return 0;
+  return body(parseInt(text.slice(i + 1, i + 3), 16)) ? 3 : 0;
+}
+
+/** The swallow class of a committed token also takes the % of URL-encoded body characters. */
+const withPercent = (body: CharTest): CharTest => (c) => body(c) || c === 37;
+
 export function tokenRule(spec: TokenSpec): Rule {
   const body = cls(spec.body);
   const prefixes = [...spec.prefixes].map((p) => (spec.ci ? p.toLowerCase() : p)).sort((a, b) => b.length - a.length);
@@ -59,12 +77,18 @@ export function tokenRule(spec: TokenSpec): Rule {
       const p = c + lit.length;
       const cap = spec.commit ?? (max === Infinity ? MAX_SWALLOW : max + 1);
       let i = p;
-      while (i < n && i - p < cap && body(text.charCodeAt(i))) i++;
+      for (;;) {
+        if (i >= n || i - p >= cap) break;
+        const k = bodyStep(text, i, body);
+        if (k < 0) return final ? NO : MORE; // a %XX escape cut off by the end of the chunk
+        if (k === 0) break;
+        i += k;
+      }
       const run = i - p;
       const start = spec.keepPrefix ? p : c;
       if (spec.commit !== undefined && run >= spec.commit) {
         if (!check(text.slice(p, i))) return NO;
-        return { t: 'hit', rule: spec.name, start, end: i, key: text.slice(start, i), swallow: { kind: 'class', test: body, left: MAX_SWALLOW } };
+        return { t: 'hit', rule: spec.name, start, end: i, key: text.slice(start, i), swallow: { kind: 'class', test: withPercent(body), left: MAX_SWALLOW } };
       }
       if (run > max) return NO;
       if (i === n) {

@@ -1,6 +1,6 @@
 // The prefix-token part of the catalog. Order matters where prefixes overlap: the first rule
 // whose verdict is not 'no' wins (sk-ant- before sk-).
-import { classCount, looksFiller, looksLikeName, randomBody } from '../chars.js';
+import { classCount, distinct, looksFiller, looksLikeName, randomBody } from '../chars.js';
 import { tokenRule, type TokenSpec } from './token.js';
 
 const B64URL = 'A-Za-z0-9_-';
@@ -104,6 +104,7 @@ export const TOKEN_SPECS: TokenSpec[] = [
   t('slack-legacy-token', 'Slack legacy / workspace token (xoxa-, xoxr-, xoxs-, xoxo-)', ['xoxa-', 'xoxr-', 'xoxs-', 'xoxo-'], 'A-Za-z0-9-', 24, { commit: 20, check: anyRandom }),
   t('slack-webhook-url', 'Slack incoming webhook URL path (hooks.slack.com/services/…)', ['hooks.slack.com/services/', 'hooks.slack.com/workflows/', 'hooks.slack.com/triggers/'], 'A-Za-z0-9/', 40, { commit: 30, keepPrefix: true, boundary: afterHost, check: anyRandom }),
   t('discord-webhook-url', 'Discord webhook URL path (discord.com/api/webhooks/…)', ['discord.com/api/webhooks/', 'discordapp.com/api/webhooks/'], 'A-Za-z0-9/_-', 70, { commit: 40, keepPrefix: true, boundary: afterHost, check: anyRandom }),
+  t('telegram-bot-token-url', 'Telegram bot token in a Bot API URL (api.telegram.org/bot<token>/…)', ['api.telegram.org/bot'], 'A-Za-z0-9:_-', 44, { commit: 30, keepPrefix: true, boundary: afterHost, check: (b) => /^\d{8,10}:[A-Za-z0-9_-]/.test(b) }),
   t('stripe-secret-key', 'Stripe secret key (sk_live_…, sk_test_…)', ['sk_live_', 'sk_test_'], ALNUM, 24, { commit: 20 }),
   t('stripe-restricted-key', 'Stripe restricted key (rk_live_…, rk_test_…)', ['rk_live_', 'rk_test_'], ALNUM, 24, { commit: 20 }),
   t('stripe-webhook-secret', 'Stripe webhook signing secret (whsec_…)', ['whsec_'], B64, 32, { commit: 20 }),
@@ -126,6 +127,24 @@ export const TOKEN_SPECS: TokenSpec[] = [
   t('typeform-api-token', 'Typeform personal access token (tfp_…)', ['tfp_'], 'A-Za-z0-9_.-', 59, { commit: 24 }),
   t('infracost-api-token', 'Infracost API token (ico-…)', ['ico-'], ALNUM, 32, { max: 32 }),
   t('mapbox-secret-token', 'Mapbox secret access token (sk.eyJ…)', ['sk.eyJ'], 'A-Za-z0-9._-', 60, { commit: 24 }),
+  t('onepassword-secret-key', '1Password account secret key (A3-XXXXXX-…)', ['A3-'], 'A-Z0-9-', 31, { commit: 20, check: (b) => /^[A-Z0-9]{6}-[A-Z0-9]{5,6}/.test(b) && anyRandom(b) }),
+  t('onepassword-service-account-token', '1Password service account token (ops_eyJ…)', ['ops_eyJ'], B64, 100, { commit: 24 }),
+  t('adobe-client-secret', 'Adobe client secret (p8e-…)', ['p8e-'], ALNUM, 32, { commit: 20 }),
+  t('airtable-pat', 'Airtable personal access token (pat<14>.<64 hex>)', ['pat'], 'A-Za-z0-9.', 79, { commit: 24, check: (b) => /^[A-Za-z0-9]{14}\.[a-f0-9]{9}/.test(b) && randomBody(b) }),
+  t('alibaba-access-key-id', 'Alibaba Cloud AccessKey ID (LTAI…)', ['LTAI'], ALNUM, 20, { max: 24, check: (b) => randomBody(b) && distinct(b) >= 12 }),
+  t('aws-bedrock-api-key', 'Amazon Bedrock API key (ABSK…, bedrock-api-key-…)', ['ABSKQmVkcm9ja0FQSUtleS', 'bedrock-api-key-YmVkcm9jay5hbWF6b25hd3MuY29t'], B64, 40, { commit: 20, check: anyRandom }),
+  t('cloudflare-origin-ca-key', 'Cloudflare Origin CA key (v1.0-<24 hex>-<146 hex>)', ['v1.0-'], 'a-f0-9-', 171, { commit: 30, check: (b) => /^[a-f0-9]{24}-[a-f0-9]{5}/.test(b) && hex(b) }),
+  t('easypost-api-key', 'EasyPost API key (EZAK…, EZTK…)', ['EZAK', 'EZTK'], ALNUM, 54, { commit: 24 }),
+  t('flutterwave-secret-key', 'Flutterwave secret / encryption key (FLWSECK-…, FLWSECK_TEST-…)', ['FLWSECK_TEST-', 'FLWSECK-'], 'a-zA-Z0-9-', 12, { commit: 12, check: anyRandom }),
+  t('frameio-api-token', 'Frame.io API token (fio-u-…)', ['fio-u-'], 'A-Za-z0-9_=-', 64, { commit: 24 }),
+  t('gitlab-other-token', 'GitLab SCIM, incoming-mail, feature-flag and session tokens (glsoat-, glimt-, glffct-, glsoat-)', ['glsoat-', 'glimt-', 'glffct-'], B64URL, 20, { commit: 20 }),
+  t('openshift-user-token', 'OpenShift user token (sha256~…)', ['sha256~'], B64URL, 43, { commit: 24 }),
+  t('scalingo-api-token', 'Scalingo API token (tk-us-…)', ['tk-us-'], B64URL, 48, { commit: 24 }),
+  t('settlemint-token', 'SettleMint access token (sm_pat_, sm_aat_, sm_sat_)', ['sm_pat_', 'sm_aat_', 'sm_sat_'], ALNUM, 16, { commit: 16 }),
+  t('yandex-api-key', 'Yandex Cloud API key (AQVN…) and static access key (YC…)', ['AQVN'], B64URL, 35, { commit: 24 }),
+  t('terraform-cloud-token', 'Terraform Cloud / Enterprise API token (<14>.atlasv1.<60-70>)', ['.atlasv1.'], 'A-Za-z0-9_=-', 60, { commit: 24, boundary: 'none', keepPrefix: true }),
+  t('clickhouse-cloud-secret', 'ClickHouse Cloud API secret key (4b1d…)', ['4b1d'], ALNUM, 38, { max: 38, check: (b) => classCount(b) === 3 && randomBody(b) }),
+  t('octopus-deploy-api-key', 'Octopus Deploy API key (API-<26 upper/digits>)', ['API-'], 'A-Z0-9', 26, { max: 26, check: (b) => /[0-9]/.test(b) && /[A-Z]/.test(b) && !looksFiller(b) }),
   t('age-secret-key', 'age encryption secret key (AGE-SECRET-KEY-1…)', ['AGE-SECRET-KEY-1'], 'QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L', 58, { commit: 24, check: anyRandom }),
 ];
 

@@ -90,7 +90,7 @@ export function makeGenerators(r: Rng) {
     'circleci-token': { env: 'CIRCLECI_TOKEN', make: [() => `CCIPAT_${s(B62, 22)}_${s(HEX, 40)}`] },
     'buildkite-token': { env: 'BUILDKITE_API_TOKEN', make: [() => `bkua_${s(HEX, 40)}`] },
     'sonarqube-token': { env: 'SONAR_TOKEN', make: [() => `squ_${s(HEX, 40)}`, () => `sqp_${s(HEX, 40)}`] },
-    'aws-access-key-id': { env: 'AWS_ACCESS_KEY_ID', make: [() => `AKIA${s(AWS32, 16)}`, () => `ASIA${s(AWS32, 16)}`, () => 'AKIAIOSFODNN7EXAMPLE'] },
+    'aws-access-key-id': { env: 'AWS_ACCESS_KEY_ID', make: [() => `AKIA${s(AWS32, 16)}`, () => `ASIA${s(AWS32, 16)}`] },
     'gcp-api-key': { env: 'GEMINI_API_KEY', make: [() => `AIza${s(B64URL, 35)}`] },
     'gcp-oauth-client-secret': { env: 'GOOGLE_CLIENT_SECRET', make: [() => `GOCSPX-${s(B64URL, 28)}`] },
     'google-oauth-access-token': { env: 'GOOGLE_ACCESS_TOKEN', make: [() => `ya29.${s(B64URL, 150)}`] },
@@ -147,6 +147,21 @@ export function makeGenerators(r: Rng) {
     'infracost-api-token': { env: 'INFRACOST_API_KEY', make: [() => `ico-${s(B62, 32)}`] },
     'mapbox-secret-token': { env: 'MAPBOX_SECRET_TOKEN', make: [() => `sk.eyJ1Ijoi${s(B64URL, 40)}.${s(B64URL, 22)}`] },
     'age-secret-key': { env: 'AGE_SECRET_KEY', make: [() => `AGE-SECRET-KEY-1${s(BECH32, 58)}`] },
+    'onepassword-secret-key': { env: 'OP_SECRET_KEY', make: [() => `A3-${s(UPDI, 6)}-${s(UPDI, 11)}-${s(UPDI, 5)}-${s(UPDI, 5)}-${s(UPDI, 5)}`] },
+    'onepassword-service-account-token': { env: 'OP_SERVICE_ACCOUNT_TOKEN', make: [() => `ops_eyJ${s(B64, 250)}`] },
+    'adobe-client-secret': { env: 'ADOBE_CLIENT_SECRET', make: [() => `p8e-${s(B62, 32)}`] },
+    'airtable-pat': { env: 'AIRTABLE_TOKEN', make: [() => `pat${s(B62, 14)}.${s(HEX, 64)}`] },
+    'alibaba-access-key-id': { env: 'ALIBABA_CLOUD_ACCESS_KEY_ID', make: [() => `LTAI${s(B62, 20)}`] },
+    'aws-bedrock-api-key': { env: 'AWS_BEARER_TOKEN_BEDROCK', make: [() => `ABSKQmVkcm9ja0FQSUtleS1${s(B62, 108)}=`] },
+    'cloudflare-origin-ca-key': { env: 'CF_ORIGIN_CA_KEY', make: [() => `v1.0-${s(HEX, 24)}-${s(HEX, 146)}`] },
+    'easypost-api-key': { env: 'EASYPOST_API_KEY', make: [() => `EZAK${s(B62, 54)}`, () => `EZTK${s(B62, 54)}`] },
+    'flutterwave-secret-key': { env: 'FLW_SECRET_KEY', make: [() => `FLWSECK_TEST-${s(HEX, 32)}-X`] },
+    'frameio-api-token': { env: 'FRAMEIO_TOKEN', make: [() => `fio-u-${s(B64URL, 64)}`] },
+    'gitlab-other-token': { env: 'GITLAB_SCIM_TOKEN', make: [() => `glsoat-${s(B64URL, 20)}`, () => `glimt-${s(B64URL, 25)}`] },
+    'openshift-user-token': { env: 'OPENSHIFT_TOKEN', make: [() => `sha256~${s(B64URL, 43)}`] },
+    'scalingo-api-token': { env: 'SCALINGO_API_TOKEN', make: [() => `tk-us-${s(B64URL, 48)}`] },
+    'settlemint-token': { env: 'SETTLEMINT_TOKEN', make: [() => `sm_pat_${s(B62, 16)}`, () => `sm_aat_${s(B62, 16)}`] },
+    'yandex-api-key': { env: 'YANDEX_API_KEY', make: [() => `AQVN${s(B64URL, 36)}`] },
   };
 
   const pem = (label: string, lines: number) => {
@@ -360,6 +375,37 @@ export function generate(seed = 20240501): { positives: PositiveCase[]; negative
     neg(rule, 'doc-your-key', `Set ${env} to "${prefix}your-key-here" in the dashboard.`);
   }
   neg('aws-access-key-id', 'doc-placeholder', 'AWS_ACCESS_KEY_ID=AKIAXXXXXXXXXXXXXXXX\n');
+  neg('aws-access-key-id', 'documented-example', 'AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE\n');
+
+  // encoded: base64 (Kubernetes Secret data) and \u escapes; the decoded form is scanned
+  for (let i = 0; i < 4; i++) {
+    const tk = g.tokens[r.pick(['github-pat', 'openai-api-key', 'stripe-secret-key', 'slack-bot-token'])]!;
+    const b = Buffer.from(r.pick(tk.make)()).toString('base64');
+    pos('base64-encoded-secret', 'k8s-secret', `apiVersion: v1\nkind: Secret\ndata:\n  token: ${b}\n`, [b]);
+    const u = [...r.pick(tk.make)()].map((ch) => '\\u' + ch.charCodeAt(0).toString(16).padStart(4, '0')).join('');
+    pos('unicode-escaped-secret', 'json', `{"${tk.env}":"${u}"}`, [u]);
+  }
+  for (let i = 0; i < 3; i++) {
+    const tok = `${g.s(DI, 10)}:AA${g.s(B64URL, 33)}`;
+    pos('telegram-bot-token-url', 'url', `curl "https://api.telegram.org/bot${tok}/sendMessage?chat_id=-100123&text=hi"`, [tok]);
+  }
+  for (let i = 0; i < 3; i++) {
+    // the part after .atlasv1. is the secret; the 14-character id before it is released before the marker arrives
+    const body = g.s(B64URL, 67);
+    pos('terraform-cloud-token', 'prose', `Terraform Cloud printed ${g.s(LODI, 14)}.atlasv1.${body} — store it as a workspace variable.`, [body]);
+    const ch = `4b1d${g.s(UP, 2)}${g.s(LO, 2)}${g.s(DI, 2)}${g.s(B62, 32)}`;
+    pos('clickhouse-cloud-secret', 'prose', `The ClickHouse key secret is ${ch}.`, [ch]);
+    const oc = `API-${g.s(UP, 3)}${g.s(DI, 3)}${g.s(UPDI, 20)}`;
+    pos('octopus-deploy-api-key', 'cli', `octo push --package app.1.0.0.zip --server https://octopus.example.com --apiKey ${oc}`, [oc]);
+  }
+  neg('terraform-cloud-token', 'doc', 'TFE_TOKEN=<token>.atlasv1.<secret>');
+  neg('clickhouse-cloud-secret', 'hash', 'sha1 4b1d0c9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c2d1e');
+  neg('octopus-deploy-api-key', 'prose', 'The API-FIRST approach and API-GATEWAY-2024-ROLLOUT-NOTES are docs.');
+  neg('telegram-bot-token-url', 'doc', 'curl "https://api.telegram.org/bot<token>/getUpdates"');
+  neg('base64-encoded-secret', 'k8s-configmap', `data:\n  config: ${Buffer.from('{\n  "log_level": "info"\n}').toString('base64')}\n`);
+  neg('base64-encoded-secret', 'k8s-secret-placeholder', `data:\n  token: ${Buffer.from('ghp_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx').toString('base64')}\n`);
+  neg('unicode-escaped-secret', 'json', '{"message":"caf\\u00e9 \\u2014 na\\u00efve \\u00fcber"}');
+  neg('unicode-escaped-secret', 'json', '{"html":"\\u003cdiv class=\\"token\\"\\u003e\\u0026nbsp;\\u003c/div\\u003e"}');
   neg('aws-access-key-id', 'too-long', 'The id AKIAIOSFODNN7EXAMPLEABCDEF is not a key id (26 chars).');
   neg('aws-access-key-id', 'inside-word', 'The word TAKIAIOSFODNN7EXAMPLE is not a key.');
   neg('aws-access-key-id', 'lowercase', 'akiaiosfodnn7example is lower-case, not a key id');

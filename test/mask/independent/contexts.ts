@@ -26,10 +26,16 @@ const one = (text: string, secret: string): Placed => ({ text, secrets: material
  * fields; otherwise the whole value.
  */
 export function material(s: string): string[] {
-  const pem = s.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----(?:\\n|\n)([\s\S]*?)(?:\\n|\n)-----END/);
-  if (!pem) return [s];
-  const lines = pem[1]!.split(/\\n|\n/).filter((l) => l.length >= 8);
-  const id = s.match(/"private_key_id": ?"([a-f0-9]{40})"/);
+  // webhook URLs: the path after the fixed service prefix is the credential
+  const hook = s.match(/(?:hooks\.slack\.com\/services\/|\/api\/webhooks\/)(.+)$/);
+  if (hook) return [hook[1]!];
+  const b = s.indexOf('PRIVATE KEY-----');
+  if (b < 0) return [s];
+  const e = s.indexOf('-----END', b);
+  const body = s.slice(b + 16, e);
+  // base64 lines, whatever the newlines became (\n, \\n); a leading "n" of an escape is harmless
+  const lines = body.match(/[A-Za-z0-9+/]{8,}={0,2}/g) ?? [];
+  const id = s.match(/private_key_id\\*": ?\\*"([a-f0-9]{40})/);
   return id ? [...lines, id[1]!] : lines;
 }
 
