@@ -21,6 +21,8 @@ export interface Catalog {
   trie: TrieNode;
   trieAnywhere: TrieNode;
   maxLit: number;
+  /** Rules that hold a text's tail themselves (infix markers). */
+  tailRules: Rule[];
 }
 
 const lowerCode = (c: number) => (c >= 65 && c <= 90 ? c + 32 : c);
@@ -45,7 +47,8 @@ export function compileCatalog(rules: Rule[] = builtinRules()): Catalog {
   // longest first so the regex prefers them; correctness does not depend on it
   const alts = [...lits].sort((a, b) => b.length - a.length).map(escapeRe);
   const search = new RegExp(alts.join('|'), 'gi');
-  const cat: Catalog = { rules, search, byFirst, trie: { next: [], cont: 0 }, trieAnywhere: { next: [], cont: 0 }, maxLit };
+  const tailRules = rules.filter((r) => r.holdTail);
+  const cat: Catalog = { rules, search, byFirst, trie: { next: [], cont: 0 }, trieAnywhere: { next: [], cont: 0 }, maxLit, tailRules };
   // custom boundaries count as 'none' here: their prefixes are held anywhere
   cat.trie = buildTrie(cat, (b) => b === 'word' || b === 'segment');
   cat.trieAnywhere = buildTrie(cat, (b) => b !== 'word' && b !== 'segment');

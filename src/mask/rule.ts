@@ -44,6 +44,8 @@ export interface ScanView {
   readonly text: string;
   /** No more text will follow. */
   readonly final: boolean;
+  /** First position not yet released: a hit may start before its trigger, but not before this. */
+  readonly from: number;
   /** Verdict of the non-keyword rules at position v (keyword rules defer to a specific match). */
   prefixAt(v: number): Verdict;
   /**
@@ -60,6 +62,12 @@ export interface Rule {
   family: 'prefix' | 'keyword';
   triggers: TriggerSpec[];
   match(view: ScanView, c: number): Verdict;
+  /**
+   * For rules whose secret starts before the trigger (an infix marker such as Azure's `Q~`): the
+   * position from which the tail of `text` must be held because it may still become such a
+   * secret's start, or text.length.
+   */
+  holdTail?(text: string): number;
 }
 
 /** A catalog entry for docs; several entries can share one matcher (the keyword family). */

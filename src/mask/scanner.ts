@@ -26,6 +26,7 @@ export interface AllowList {
 class View implements ScanView {
   text = '';
   final = false;
+  from = 0;
   constructor(
     private readonly cat: Catalog,
     private readonly depth: number,
@@ -107,6 +108,7 @@ export class Scanner {
         i = hold;
         break;
       }
+      view.from = raw;
       const v = verdictAt(cat, view, c, true);
       // at the end of the stream nothing can wait; a rule that still asks for more has no match
       if (v.t === 'no' || (final && v.t === 'more')) {
@@ -173,15 +175,19 @@ export class Scanner {
    */
   private partialStart(text: string, from: number): number {
     const n = text.length;
+    let tail = n;
+    for (const r of this.cat.tailRules) tail = Math.min(tail, r.holdTail!(text));
+    tail = Math.max(from, tail);
     for (let s = Math.max(from, n - this.cat.maxLit + 1); s < n; s++) {
+      if (s >= tail) break;
       const a = walk(this.cat.trieAnywhere, text, s);
       if (a && a.cont) return s;
       if (!segmentBoundary(text, s)) continue;
       const b = walk(this.cat.trie, text, s);
       if (!b || !b.cont) continue;
-      if (b.cont & 2 || (b.cont & 1 && wordBoundary(text, s))) return s;
+      if (b.cont & 2 || (b.cont & 1 && wordBoundary(text, s))) return Math.min(s, tail);
     }
-    return n;
+    return tail;
   }
 }
 

@@ -2,6 +2,7 @@
 import type { CatalogEntry, Rule } from '../rule.js';
 import { basicRule, bearerRule } from './auth.js';
 import { base64Rule, unicodeEscapeRule } from './decode.js';
+import { azureAdSecretRule } from './infix.js';
 import { jwtRule } from './jwt.js';
 import { KEYWORD_SPECS, keywordRule } from './keyword.js';
 import { pemRule } from './pem.js';
@@ -9,7 +10,7 @@ import { tokenRules, TOKEN_SPECS } from './tokens.js';
 import { URL_ENTRIES, urlRule } from './url.js';
 
 export function builtinRules(): Rule[] {
-  return [...tokenRules(), pemRule, jwtRule, urlRule, bearerRule, basicRule, base64Rule, unicodeEscapeRule, keywordRule];
+  return [...tokenRules(), pemRule, jwtRule, urlRule, bearerRule, basicRule, base64Rule, unicodeEscapeRule, azureAdSecretRule, keywordRule];
 }
 
 /** One entry per placeholder rule name a finding can carry. */
