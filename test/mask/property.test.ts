@@ -171,7 +171,9 @@ t.test('text without secret-like content passes with near-zero hold-back', async
   }
   out += m.flush();
   t.equal(out, input, 'unchanged');
-  t.ok(held / pushes < 1, `mean hold-back ${(held / pushes).toFixed(3)} chars`);
+  // a word fragment of up to 3 characters at a chunk's end waits for the next chunk (it could
+  // start an Entra ID secret, abc8Q~…, whose head must not be released before its marker)
+  t.ok(held / pushes < 2, `mean hold-back ${(held / pushes).toFixed(3)} chars`);
   t.ok(maxHeld <= 16, `max hold-back ${maxHeld} chars (a "pass = value" candidate)`);
 });
 
