@@ -126,14 +126,17 @@ export function scorePositive(engine: MaskEngine, c: Positive, seed: number, fla
 export function scoreNegative(engine: MaskEngine, c: Negative, seed: number, flavours = Object.keys(FLAVOURS)): CaseResult {
   for (const fl of flavours) {
     for (const inp of FLAVOURS[fl]!(c.text)) {
-      // every cut inside the look-alike part is every cut: negatives are short
-      const spans: [number, number][] = [[0, inp.text.length]];
+      // negatives are whole look-alike texts: 48 cuts spread over the text plus both ends
+      const len = inp.text.length;
+      const cuts = new Set<number>();
+      for (let k = 1; k < 48; k++) cuts.add(Math.round((k * len) / 48));
+      for (let k = 1; k <= 8; k++) cuts.add(k), cuts.add(len - k);
       if (inp.whole) {
         const out = engine.session().maskText(inp.text).text;
         if (out !== inp.text) return { ok: false, detail: `${fl} whole: ${diff(inp.text, out)}` };
         continue;
       }
-      for (const p of [0, ...cutsInside(inp.text, spans)]) {
+      for (const p of [0, ...[...cuts].filter((x) => x > 0 && x < len)]) {
         const out = p === 0 ? stream(engine, [inp.text]) : stream(engine, [inp.text.slice(0, p), inp.text.slice(p)]);
         if (out !== inp.text) return { ok: false, detail: `${fl} cut@${p}: ${diff(inp.text, out)}` };
       }

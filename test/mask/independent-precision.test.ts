@@ -1,6 +1,0 @@
-// Issue 10 targets on the independent corpus's look-alikes: every negative category kept
-// unchanged ≥ 0.99 over every split in five SSE flavours, and precision ≥ 0.99.
-import t from 'tap';
-import { negativesShard } from './independent/shard.js';
-
-negativesShard(t);
