@@ -2,7 +2,9 @@
 import { classCount, cls, entropy, hasExampleMarker, looksFiller, looksLikeName } from '../chars.js';
 import { MAX_SWALLOW, MORE, NO, type Rule, type Verdict } from '../rule.js';
 
-const tokenChar = cls('A-Za-z0-9._~+/=%:-');
+// RFC 6750's b64token plus what real tokens and secrets pasted as tokens contain (%, :, and the
+// symbols of framework secret keys); the token ends at whitespace, a quote, a backslash, , or ;
+const tokenChar = (c: number) => c > 32 && c < 127 && c !== 34 && c !== 39 && c !== 96 && c !== 92 && c !== 44 && c !== 59 && c !== 60 && c !== 62;
 const b64Char = cls('A-Za-z0-9+/=');
 const BEARER_COMMIT = 64;
 
