@@ -1,6 +1,6 @@
 // Reading records out of blocks (value.ts): by seq, in order from a seq, and the last one.
 import type { Db } from './store.js';
-import * as K from './keys.js';
+import * as K from './layout.js';
 import { decodeBlock, type Entry } from './value.js';
 
 type ReadOpts = { snapshot?: unknown };

@@ -8,7 +8,7 @@ import { NotFoundError } from '../errors/index.js';
 import { createHash, hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { Db } from './store.js';
-import * as K from './keys.js';
+import * as K from './layout.js';
 import { canonicalBytes, decodeRecord, RECORD_KINDS } from './record.js';
 import type { AuditRecord, SessionSummary } from './types.js';
 import { inclusionProof, leafHash, verifyInclusion } from './merkle.js';
@@ -114,7 +114,7 @@ async function* selectSeqs(db: Db, so: object, filter: ExportFilter, size: numbe
     if (!(await db.get(K.sessionIdKey(filter.session), so))) throw new NotFoundError(`no session ${JSON.stringify(filter.session)} in the log`);
     sessions.push(filter.session);
   } else if (filter.user !== undefined) {
-    for await (const v of db.values({ gte: 's/', lt: 's0', ...so })) {
+    for await (const v of db.values({ ...K.prefixRange(K.SUMMARY_PREFIX), ...so })) {
       const s = JSON.parse(v.toString('utf8')) as SessionSummary;
       if (!s.users.includes(filter.user)) continue;
       if (filter.since !== undefined && s.lastTs < filter.since) continue;

@@ -1,7 +1,7 @@
 // Read side over a store handle: sessions, transcripts, the latest checkpoint, the retention cut.
 // Used by the writer (its own reads), the admin routes and the CLI on a stopped proxy.
 import type { Db } from './store.js';
-import * as K from './keys.js';
+import * as K from './layout.js';
 import { decodeRecord } from './record.js';
 import type { Entry } from './value.js';
 import { entriesFrom, withReader } from './blocks.js';
@@ -25,7 +25,7 @@ export function toStored({ record, body }: Entry, prunedBefore: number): StoredR
 /** Session summaries in order of their first record; `live` may substitute fresher state. */
 export async function listSessions(db: Db, filter: SessionFilter = {}, live: (s: SessionSummary) => SessionSummary = (s) => s): Promise<SessionSummary[]> {
   const out: SessionSummary[] = [];
-  for await (const v of db.values({ gte: 's/', lt: 's0' })) {
+  for await (const v of db.values(K.prefixRange(K.SUMMARY_PREFIX))) {
     const s = live(JSON.parse(v.toString('utf8')) as SessionSummary);
     if (filter.since !== undefined && s.lastTs < filter.since) continue;
     if (filter.until !== undefined && s.firstTs > filter.until) continue;
@@ -84,13 +84,13 @@ export async function readSession(db: Db, session: string, prunedBefore: number,
 
 /** The newest signed checkpoint note kept in the store, or null. */
 export async function latestCheckpointNote(db: Db): Promise<string | null> {
-  const cps = await db.values({ gte: 'c/', lt: 'c0', reverse: true, limit: 1 }).all();
+  const cps = await db.values({ ...K.prefixRange(K.CHECKPOINT_PREFIX), reverse: true, limit: 1 }).all();
   return cps[0] ? cps[0].toString('utf8') : null;
 }
 
 /** Signed checkpoint notes kept in the store, newest first. */
 export async function checkpointNotes(db: Db, limit: number): Promise<string[]> {
-  const cps = await db.values({ gte: 'c/', lt: 'c0', reverse: true, limit }).all();
+  const cps = await db.values({ ...K.prefixRange(K.CHECKPOINT_PREFIX), reverse: true, limit }).all();
   return cps.map((v) => v.toString('utf8'));
 }
 

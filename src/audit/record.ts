@@ -78,10 +78,12 @@ export function wellFormed(s: string): boolean {
 }
 
 /**
- * RFC 8785 text of meta. Flat objects of strings, integers, booleans and null (a chunk's `{at}`, the
- * bulk of all records) are written directly with keys sorted by UTF-16 code units, exactly what
- * canonicalize does for them; anything nested goes through canonicalize. Values must have passed
- * findNonCanonical (safe integers, well-formed strings). A test checks both paths against canonicalize.
+ * RFC 8785 text of meta, validated while it is written (no separate walk over meta the proxy built).
+ * Flat objects of strings, integers, booleans and null (a chunk's `{at, i, bytes}`, the bulk of all
+ * records) are written directly with keys sorted by UTF-16 code units, exactly what canonicalize does
+ * for them; anything nested is checked with findNonCanonical and goes through canonicalize. Throws a
+ * TypeError naming the first value canonical JSON cannot carry. A test checks both paths against
+ * canonicalize.
  */
 export function canonicalMeta(meta: JsonObject): string {
   const keys = Object.keys(meta);
@@ -91,16 +93,26 @@ export function canonicalMeta(meta: JsonObject): string {
     const k = keys[i]!;
     const v = meta[k];
     let t: string;
-    if (typeof v === 'string') t = JSON.stringify(v);
-    else if (typeof v === 'number' || typeof v === 'boolean' || v === null) t = String(v);
-    else {
-      const c = canonicalize(meta);
-      if (c === undefined) throw new TypeError('meta has no JSON representation');
-      return c;
-    }
+    if (typeof v === 'string') {
+      if (!wellFormed(v)) throw new TypeError(`meta is not canonical JSON: meta.${k} (lone UTF-16 surrogate)`);
+      t = JSON.stringify(v);
+    } else if (typeof v === 'number') {
+      if (!Number.isSafeInteger(v)) throw new TypeError(`meta is not canonical JSON: meta.${k} (not a safe integer: ${v})`);
+      t = String(v);
+    } else if (typeof v === 'boolean' || v === null) t = String(v);
+    else return canonicalNested(meta);
+    if (!wellFormed(k)) throw new TypeError('meta is not canonical JSON: meta (key with a lone UTF-16 surrogate)');
     out += (i ? ',' : '') + JSON.stringify(k) + ':' + t;
   }
   return out + '}';
+}
+
+function canonicalNested(meta: JsonObject): string {
+  const bad = findNonCanonical(meta);
+  if (bad) throw new TypeError(`meta is not canonical JSON: ${bad}`);
+  const c = canonicalize(meta);
+  if (c === undefined) throw new TypeError('meta has no JSON representation');
+  return c;
 }
 
 /**

@@ -3,10 +3,11 @@ import { mkdirSync, existsSync } from 'node:fs';
 import { open, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Level } from 'level';
+import { LEGACY_RECORD_PREFIX, prefixRange, storePath } from './layout.js';
 
+export { storePath };
 export type Db = Level<string, Buffer>;
 
-export const LOG_DIR = 'log';
 const WRITE_BUFFER_BYTES = 4 << 20; // LevelDB default: 16 MiB cut compaction CPU but cost ~30 MB of proxy RSS (s4 target ≤ 150 MB)
 
 export class AuditLockedError extends Error {
@@ -15,10 +16,6 @@ export class AuditLockedError extends Error {
 
 export class AuditNotFoundError extends Error {
   override readonly name = 'AuditNotFoundError';
-}
-
-export function storePath(dataDir: string): string {
-  return join(dataDir, LOG_DIR);
 }
 
 export async function openDb(dataDir: string, opts: { create: boolean }): Promise<Db> {
@@ -40,7 +37,7 @@ export async function openDb(dataDir: string, opts: { create: boolean }): Promis
     throw new Error(`cannot open the audit log at ${location}: ${e.cause?.message ?? e.message}`, { cause: err });
   }
   // Record blocks were keyed r/ before they moved below every other key (see keys.ts).
-  const legacy = await db.keys({ gte: 'r/', lt: 'r0', limit: 1 }).all().catch(() => []);
+  const legacy = await db.keys({ ...prefixRange(LEGACY_RECORD_PREFIX), limit: 1 }).all().catch(() => []);
   if (legacy.length) {
     await db.close().catch(() => undefined);
     throw new Error(`the audit log at ${location} was written by an earlier development build (record keys r/); this version cannot read it`);
@@ -73,4 +70,15 @@ export async function syncWriteAheadLog(dataDir: string): Promise<void> {
       await fh.close();
     }
   }
+}
+
+/**
+ * Compacts a key range (LevelDB CompactRange: the memtable is flushed, then every table overlapping
+ * the range is rewritten and the old files are deleted). `level` runs classic-level on Node, which
+ * has it; its universal type does not declare it.
+ */
+export async function compactRange(db: Db, start: string, end: string): Promise<void> {
+  const c = (db as unknown as { compactRange?: (s: string, e: string) => Promise<void> }).compactRange;
+  if (typeof c !== 'function') throw new Error('this LevelDB binding cannot compact a range');
+  await c.call(db, start, end);
 }

@@ -74,6 +74,22 @@ export class BlockBuilder {
     return leaf;
   }
 
+  /** Appends a record whose bytes and leaf hash are already known (records ingested from segments). */
+  addEncoded(prev: number | null, record: Uint8Array, body: Uint8Array | null): void {
+    const blen = body?.byteLength ?? 0;
+    const need = this.off + ENTRY_HEADER + record.byteLength + blen;
+    if (need > this.buf.length) {
+      const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      this.buf.copy(grown, 0, 0, this.off);
+      this.buf = grown;
+    }
+    writeHeader(this.buf, this.off, prev, record.byteLength, body ?? undefined);
+    this.buf.set(record, this.off + ENTRY_HEADER);
+    if (body) this.buf.set(body, this.off + ENTRY_HEADER + record.byteLength);
+    this.off = need;
+    this.length++;
+  }
+
   finish(): Buffer {
     return this.buf.subarray(0, this.off);
   }

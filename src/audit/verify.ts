@@ -5,7 +5,7 @@
 // bad seq and what failed.
 import { hash } from 'node:crypto';
 import type { Db } from './store.js';
-import * as K from './keys.js';
+import * as K from './layout.js';
 import { RECORD_KINDS, RECORD_VERSION, decodeRecord, parseRecordText, recordAgents, recordUsers } from './record.js';
 import type { AuditRecord, SessionSummary } from './types.js';
 import { leafHashOfPrefixed } from './merkle.js';
@@ -232,7 +232,7 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
   pendingExt.sort((a, b) => a.size - b.size);
 
   const records = new Cursor(db, { gte: K.RECORD_PREFIX, lt: K.RECORD_END }, snapshot, 8);
-  const cps = new Cursor(db, { gte: 'c/', lt: 'c0' }, snapshot);
+  const cps = new Cursor(db, K.prefixRange(K.CHECKPOINT_PREFIX), snapshot);
   cursors.push(records, cps);
 
   const frontier = new TreeFrontier();
@@ -460,7 +460,7 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
   const expectTiles = new Map<number, number>();
   for (let k = 0; rowCount(e, k) > 0; k++) expectTiles.set(k, Math.ceil(rowCount(e, k) / TILE_WIDTH));
   const seenTiles = new Map<number, number>();
-  for await (const key of db.keys({ gte: 't/', lt: 't0', snapshot } as object)) {
+  for await (const key of db.keys({ ...K.prefixRange(K.TILE_PREFIX), snapshot } as object)) {
     const m = /^t\/([0-9a-f]{2})\/([0-9a-f]{12})$/.exec(key);
     if (!m) fail('modified', null, `unexpected tree tile key ${JSON.stringify(key)}`);
     const level = parseInt(m![1]!, 16);
@@ -480,13 +480,13 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
     openMarks.add(`${K.openKey(st.firstSeq)}=`);
   }
   report.openSessions = open.size;
-  await compareDigest(db, snapshot, 's/', expSummary, 'the session summaries');
-  await compareDigest(db, snapshot, 'i/', expIds, 'the session id index');
-  await compareDigest(db, snapshot, 'o/', openMarks, 'the open-session markers');
+  await compareDigest(db, snapshot, K.SUMMARY_PREFIX, expSummary, 'the session summaries');
+  await compareDigest(db, snapshot, K.SESSION_ID_PREFIX, expIds, 'the session id index');
+  await compareDigest(db, snapshot, K.OPEN_PREFIX, openMarks, 'the open-session markers');
   if (retentionPtr !== lastRetention) fail('modified', lastRetention, 'the retention marker does not point at the latest retention record');
 
   // Nothing else may live in the store.
-  const known = [K.RECORD_PREFIX, 'c/', 'i/', 'm/', 'o/', 's/', 't/'];
+  const known: readonly string[] = K.KNOWN_PREFIXES;
   let from = '';
   for (const p of known) {
     const stray = await db.keys({ gte: from, lt: p, limit: 1, snapshot } as object).all();
@@ -495,7 +495,7 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
   }
   const tail = await db.keys({ gte: from, limit: 1, snapshot } as object).all();
   if (tail[0] !== undefined) fail('modified', null, `unexpected key ${JSON.stringify(tail[0])} in the store`);
-  for await (const key of db.keys({ gte: 'm/', lt: 'm0', snapshot } as object)) {
+  for await (const key of db.keys({ ...K.prefixRange(K.META_PREFIX), snapshot } as object)) {
     if (key !== K.RETENTION_KEY) fail('modified', null, `unexpected key ${JSON.stringify(key)} in the store`);
   }
 

@@ -1,7 +1,7 @@
 // Tamper helpers for tests: edit records inside the store's blocks the way an attacker with disk access could.
 import type { Level } from 'level';
 import { decodeBlock, encodeEntry, type Entry } from '../../src/audit/value.js';
-import { RECORD_END, RECORD_PREFIX, recordKey } from '../../src/audit/keys.js';
+import { RECORD_END, RECORD_PREFIX, recordKey } from '../../src/audit/layout.js';
 
 type Db = Level<string, Buffer>;
 
