@@ -83,6 +83,8 @@ export class Ingester {
   private syncing: Promise<void> | null = null;
   private recoverTimer: NodeJS.Timeout | null = null;
   private recoverDelay = 250;
+  /** Records LevelDB holds (the frontier runs ahead of it while a batch is being written). */
+  private stored = 0;
   prunedBefore = 0;
   lastTs = 0;
 
@@ -103,7 +105,7 @@ export class Ingester {
 
   /** Records in LevelDB. */
   get size(): number {
-    return this.frontier.size;
+    return this.stored;
   }
 
   /** True while LevelDB writes (false after a failed batch, until the store is reopened). */
@@ -248,6 +250,7 @@ export class Ingester {
       cp = { size, root, note, at: now };
     }
     if (ops.length) await this.database.batch(ops, { sync: this.opts.sync });
+    this.stored = size;
     for (const st of touched) {
       st.committed = summaryOf(st);
       if (st.ended) this.sessions.delete(st.session);
@@ -308,7 +311,7 @@ export class Ingester {
 
   /** Waits until every record below `size` is in LevelDB, however long the store takes to recover. */
   async caughtUp(size: number): Promise<void> {
-    while (this.frontier.size < size && this.state !== 'closed') {
+    while (this.stored < size && this.state !== 'closed') {
       if (this.state === 'open') await (this.pumping || this.queue.length ? this.idle : Promise.resolve().then(() => this.kick()));
       else await new Promise((r) => setTimeout(r, 50));
     }
@@ -393,6 +396,7 @@ export class Ingester {
       rows[k] = v.subarray(0, partial * 32);
     }
     this.frontier = TreeFrontier.restore(size, rows);
+    this.stored = size;
 
     this.cp = null;
     const cps = await db.values({ ...K.prefixRange(K.CHECKPOINT_PREFIX), reverse: true, limit: 1 }).all();

@@ -2,7 +2,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { adminFetch, AdminError } from '../admin/client.js';
+import { pino } from 'pino';
 import { openDb, AuditLockedError, type Db } from './store.js';
+import { ingestPendingSegments } from './restore.js';
 import { listSessions, readSession, sessionSummary, latestCheckpointNote, readPrunedBefore, type SessionFilter } from './read.js';
 import { verifyStore, readExternalCheckpoints, type VerifyReport } from './verify.js';
 import { exportBundle, type ExportFilter, type ExportStats } from './bundle.js';
@@ -58,6 +60,13 @@ export async function openLocalReader(opts: LocalOptions): Promise<AuditReader> 
     if (err instanceof AuditLockedError) {
       throw new ReaderError(`the audit log in ${opts.dataDir} is locked by a running proxy: pass --admin URL (its admin API, e.g. --admin http://127.0.0.1:8081)`);
     }
+    throw err;
+  }
+  try {
+    // A proxy that stopped without ingesting (crash) left records only in segments: bring them in first.
+    await ingestPendingSegments(db, opts.dataDir, pino({ level: 'warn' }, pino.destination(2)));
+  } catch (err) {
+    await db.close().catch(() => undefined);
     throw err;
   }
   const prunedBefore = await readPrunedBefore(db);

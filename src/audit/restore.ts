@@ -52,9 +52,9 @@ export async function replaySegments(ing: Ingester, dataDir: string, log: Logger
 }
 
 /** For readers of a stopped proxy's data folder: bring segment records into the store (no signing, no cutting). */
-export async function ingestPendingSegments(db: Db, dataDir: string, origin: string, log: Logger): Promise<void> {
+export async function ingestPendingSegments(db: Db, dataDir: string, log: Logger): Promise<void> {
   if (!listSegments(dataDir).length) return;
-  const opts: IngestOptions = { dataDir, origin, signer: () => null, intervalMs: 1000, everyRecords: 1000, sync: false, maxBatchRecords: REPLAY_BATCH, maxBatchBytes: 16 << 20, publisher: null, log };
+  const opts: IngestOptions = { dataDir, origin: '', signer: () => null, intervalMs: 1000, everyRecords: 1000, sync: false, maxBatchRecords: REPLAY_BATCH, maxBatchBytes: 16 << 20, publisher: null, log };
   const ing = await Ingester.open(db, opts);
   await replaySegments(ing, dataDir, log, { cut: false });
 }

@@ -41,14 +41,21 @@ export interface AppendResult {
 
 export interface Recorder {
   /**
-   * Appends one record. Resolves only once the record is committed to the store (group commit),
-   * so callers that must not forward unrecorded traffic await it. Rejects with StoreUnavailableError
-   * when the store cannot write.
+   * Appends one record. The record is built at once; the promise resolves once it is in the OS (all
+   * records of the event-loop turn are written to the segment with one write call), so callers that
+   * must not forward unrecorded traffic await it. Rejects with StoreUnavailableError when the store
+   * cannot write.
    */
   append(input: AppendInput): Promise<AppendResult>;
+  /**
+   * Appends one record and returns once it is in the OS (written with the rest of this turn's
+   * records); no promise, no wait for the end of the turn. Throws StoreUnavailableError when it
+   * cannot be recorded (the bytes it describes must then not be forwarded).
+   */
+  appendSync(input: AppendInput): AppendResult;
   /** Appends a 'session-end' record carrying the session's record count and last hash. */
   endSession(session: string, meta?: JsonObject): Promise<AppendResult>;
-  /** False while the store is failing; the proxy refuses intercepted traffic with 503 meanwhile. */
+  /** False while the store is failing or ingest lags too far; the proxy refuses new intercepted traffic with 503 meanwhile. */
   readonly writable: boolean;
   /** Flushes pending batches, writes a final checkpoint, releases the store. */
   close(): Promise<void>;

@@ -4,7 +4,7 @@ import t from 'tap';
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { openAuditLog } from '../../src/audit/index.js';
+import { openAuditLog, openLocalReader } from '../../src/audit/index.js';
 import { listSegments, SegmentCorruptError } from '../../src/audit/segment.js';
 import { tempDirs } from './helpers.js';
 import { capturingLogger } from './log-capture.js';
@@ -80,4 +80,17 @@ t.test('a flipped byte in the middle refuses to start, naming the file and offse
   t.same(readFileSync(seg.path), bytes, 'the segment is left as it was');
   // And the store does not pretend: a second attempt refuses the same way.
   await t.rejects(openAuditLog({ dataDir, certsDir, logger, origin: 'segment.test/log' }), SegmentCorruptError);
+});
+
+t.test('the CLI reader of a stopped proxy sees records still only in segments', async (t) => {
+  const { dataDir, certsDir } = tempDirs(t);
+  await crashWithSegments(dataDir, certsDir, 120, 20);
+  const reader = await openLocalReader({ dataDir, certsDir });
+  const shown = await reader.showSession('s1');
+  t.same(shown!.records.map((r) => r.meta.i), Array.from({ length: 30 }, (_, j) => j * 4 + 1), 'every record of s1, including the 25 only in segments');
+  const v = await reader.verify();
+  t.equal(v.ok, true, v.problem?.message ?? 'verifies');
+  t.equal(v.records, 120);
+  await reader.close();
+  t.ok(listSegments(dataDir).length > 0, 'the reader leaves the segments (the proxy deletes them under a checkpoint)');
 });
