@@ -1,8 +1,10 @@
-// Proxy benchmark (issue 2): `node --import tsx bench/proxy.ts [--quick] [--no-mitmproxy] [--only s1,s3,...]`
+// Proxy benchmark (issues 2, 11): `node --import tsx bench/proxy.ts [--quick] [--no-mitmproxy] [--no-squid] [--only s1,s3,...]`
 // (normally through `npm run bench`, which builds first). On loopback, side by side in one run:
 //   direct     client → mock upstream
 //   wiretrail  client → wiretrail (built, own process, shipped default policy: intercept, mask, record) → mock
 //   mitmproxy  client → mitmdump (Debian's, recording to a flow file, streaming on) → mock   [if installed]
+//   squid      client → squid (Debian's squid-openssl, ssl-bump, generated certificates, no cache, one worker) → mock   [if installed]
+// The scenarios interleave the targets round by round, so load on the machine hits them alike.
 // The mock upstream (HTTPS, own test CA, OpenAI chat completions JSON + SSE) runs in its own process.
 // Prints a markdown table with PASS/MISS per target and writes it to bench/results/latest.md.
 import { mkdirSync, writeFileSync, readdirSync, statSync } from 'node:fs';
@@ -11,13 +13,13 @@ import { loadavg, cpus, totalmem } from 'node:os';
 import { execFileSync } from 'node:child_process';
 import { benchLeafIssuance, formatLeafBench } from './leaf.js';
 import { directTarget, jsonRequest, proxiedTarget, streamRequest, chatBody, type Target } from './lib/client.js';
-import { ROOT, startMitmdump, startMock, startWiretrail, type Child, type ProxyChild } from './lib/processes.js';
+import { ROOT, startMitmdump, startMock, startSquid, startWiretrail, type Child, type ProxyChild } from './lib/processes.js';
 import { markdownTable, type BenchResults } from './lib/report.js';
 import { s1Sequential, s2Throughput, s3StreamLatency, s4ConcurrentStreams, s5FreshConnections } from './lib/scenarios.js';
 import { mb } from './lib/stats.js';
 import { cpuSeconds, machineBusySeconds } from './lib/proc.js';
 
-const USAGE = 'usage: node --import tsx bench/proxy.ts [--quick] [--no-mitmproxy] [--only s1,s2,s3,s4,s5,s6] [--out FILE] [--cpu-prof DIR [--cpu-prof-interval US]] [--wiretrail-bin FILE] [--variant NAME=BIN]...';
+const USAGE = 'usage: node --import tsx bench/proxy.ts [--quick] [--no-mitmproxy] [--no-squid] [--only s1,s2,s3,s4,s5,s6] [--out FILE] [--cpu-prof DIR [--cpu-prof-interval US]] [--wiretrail-bin FILE] [--variant NAME=BIN]...';
 const argv = process.argv.slice(2);
 const flag = (f: string) => argv.includes(f);
 const value = (f: string) => {
@@ -27,7 +29,7 @@ const value = (f: string) => {
 for (let i = 0; i < argv.length; i++) {
   const a = argv[i]!;
   if (a === '--only' || a === '--out' || a === '--cpu-prof' || a === '--cpu-prof-interval' || a === '--wiretrail-bin' || a === '--variant') i++;
-  else if (a !== '--quick' && a !== '--no-mitmproxy') {
+  else if (a !== '--quick' && a !== '--no-mitmproxy' && a !== '--no-squid') {
     process.stderr.write(`${a === '--help' ? '' : `unknown argument ${a}\n`}${USAGE}\n`);
     process.exit(a === '--help' ? 0 : 2);
   }
@@ -52,7 +54,7 @@ for (const s of only) {
   }
 }
 // latest.md holds only a complete run of the shipped build; anything else goes beside it.
-const partial = only.size < 6 || variants.length > 0 || value('--wiretrail-bin') !== undefined || value('--cpu-prof') !== undefined || flag('--no-mitmproxy');
+const partial = only.size < 6 || variants.length > 0 || value('--wiretrail-bin') !== undefined || value('--cpu-prof') !== undefined || flag('--no-mitmproxy') || flag('--no-squid');
 const outFile = value('--out') ?? join(ROOT, 'bench/results', quick ? 'latest-quick.md' : partial ? 'latest-partial.md' : 'latest.md');
 
 // Sized so the full run of every scenario stays near 5 minutes on 2 cores with mitmproxy present.
@@ -127,6 +129,7 @@ const self0 = process.cpuUsage();
 const started = Date.now();
 let wiretrail: ProxyChild | null = null;
 let mitm: ProxyChild | null = null;
+let squid: ProxyChild | null = null;
 try {
   log(`starting the mock upstream, wiretrail${flag('--no-mitmproxy') ? '' : ' and mitmdump'}${quick ? ' (quick run)' : ''}`);
   const mock = await startMock();
@@ -154,6 +157,17 @@ try {
       } else notes.push('mitmproxy: /usr/bin/mitmdump not installed (apt-get install mitmproxy), column left out.');
     } catch (err) {
       notes.push(`mitmproxy: could not start (${(err as Error).message.split('\n')[0]}), column left out.`);
+    }
+  }
+  if (!flag('--no-squid')) {
+    try {
+      squid = await startSquid(mock);
+      if (squid) {
+        children.push(squid);
+        targets.push(proxiedTarget('squid', squid.port, squid.caPem, squid.pid));
+      } else notes.push('squid: /usr/sbin/squid or its certgen helper not installed (apt-get install squid-openssl), column left out.');
+    } catch (err) {
+      notes.push(`squid: could not start (${(err as Error).message.split('\n')[0]}), column left out.`);
     }
   }
   results.targets = targets.map((t) => t.name);
@@ -214,7 +228,7 @@ const cpu = cpus();
 const setup = [
   `Run ${new Date(started).toISOString()} on commit ${gitCommit()}${quick ? ' (--quick)' : ''}, ${wallSecs.toFixed(0)} s.`,
   `Machine: ${cpu.length} × ${cpu[0]?.model.trim() ?? '?'}, ${mb(totalmem())} RAM, Node ${process.version}` +
-    `${mitm ? `, mitmproxy ${mitm.version}` : ''}; load average ${load0[0]!.toFixed(2)} at start, ${load1[0]!.toFixed(2)} at end.`,
+    `${mitm ? `, mitmproxy ${mitm.version}` : ''}${squid ? `, Squid ${squid.version} (ssl-bump, no cache, one worker)` : ''}; load average ${load0[0]!.toFixed(2)} at start, ${load1[0]!.toFixed(2)} at end.`,
   ...(foreignCores !== null
     ? [`Other work on the machine (not the bench's processes) used ${foreignCores.toFixed(2)} of the ${cpu.length} cores on average during the run.`]
     : []),
@@ -222,7 +236,7 @@ const setup = [
     ? [`**Busy machine**: other processes competed for the CPU during the run; latency percentiles (above all p99) are inflated by scheduling delays, and the direct column shows by how much. The CPU-time rows are less affected. Judge the latency targets on a quiet machine.`]
     : []),
   `Processes: bench client (undici; this process), mock upstream (own Node process), wiretrail (own process, \`node bin/wiretrail.js start\`)` +
-    `${variants.length ? `, ${variants.map((v) => `${v.name} (${v.bin})`).join(', ')}` : ''}${mitm ? ', mitmdump (own process)' : ''}, all on 127.0.0.1, sharing the cores.`,
+    `${variants.length ? `, ${variants.map((v) => `${v.name} (${v.bin})`).join(', ')}` : ''}${mitm ? ', mitmdump (own process)' : ''}${squid ? ', squid (own process; certificate helpers beside it)' : ''}, all on 127.0.0.1, sharing the cores.`,
   ...notes,
 ];
 const md = `${table}\n\n${setup.map((s) => `- ${s}`).join('\n')}\n`;

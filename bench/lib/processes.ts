@@ -1,5 +1,5 @@
-// The bench's separate processes: the mock upstream, wiretrail (built, started through its CLI) and
-// mitmdump. Each is started on 127.0.0.1 with port 0 or a free port we pick, and stopped by its own pid.
+// The bench's separate processes: the mock upstream, wiretrail (built, started through its CLI),
+// mitmdump and squid. Each is started on 127.0.0.1 with port 0 or a free port we pick, and stopped by its own pid.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, openSync, closeSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
@@ -157,7 +157,7 @@ function waitForPort(port: number, proc: ChildProcess, timeoutMs: number): Promi
   const t0 = Date.now();
   return new Promise((resolve, reject) => {
     const attempt = () => {
-      if (proc.exitCode !== null) return reject(new Error(`mitmdump exited (${proc.exitCode}) before listening`));
+      if (proc.exitCode !== null) return reject(new Error(`${proc.spawnfile} exited (${proc.exitCode}) before listening`));
       const s = net.connect({ host: '127.0.0.1', port });
       s.once('connect', () => {
         s.destroy();
@@ -165,7 +165,7 @@ function waitForPort(port: number, proc: ChildProcess, timeoutMs: number): Promi
       });
       s.once('error', () => {
         s.destroy();
-        if (Date.now() - t0 > timeoutMs) reject(new Error(`mitmdump not listening on ${port} after ${timeoutMs} ms`));
+        if (Date.now() - t0 > timeoutMs) reject(new Error(`${proc.spawnfile} not listening on ${port} after ${timeoutMs} ms`));
         else setTimeout(attempt, 100);
       });
     };
@@ -239,6 +239,90 @@ export async function startMitmdump(mock: MockChild): Promise<ProxyChild | null>
     version,
     stop: async () => {
       await stopChild(proc, 'SIGINT');
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export const SQUID = '/usr/sbin/squid';
+const CERTGEN = '/usr/lib/squid/security_file_certgen';
+
+function run(cmd: string, args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    p.stdout!.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    p.stderr!.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    p.on('error', reject);
+    p.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${out.slice(-500)}`))));
+  });
+}
+
+/**
+ * Debian's Squid (squid-openssl) as a TLS-intercepting forward proxy: ssl-bump of every CONNECT with
+ * certificates generated per host from its own CA (security_file_certgen), no cache, one worker,
+ * no access log. The decrypted requests go to the mock through an origin-server peer over TLS,
+ * verified against the mock's CA for the name api.openai.com (what wiretrail's --connect-to does).
+ * Squid drops to the `proxy` user, so its folder is handed to it. Squid records nothing.
+ */
+export async function startSquid(mock: MockChild): Promise<ProxyChild | null> {
+  if (!existsSync(SQUID) || !existsSync(CERTGEN)) return null;
+  const dir = mkdtempSync(join(tmpdir(), 'wt-bench-squid-'));
+  const port = await freePort();
+  try {
+    await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'ca.key'), '-out', join(dir, 'ca.pem'), '-days', '2', '-subj', '/CN=squid bench CA', '-addext', 'basicConstraints=critical,CA:true', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
+    await run(CERTGEN, ['-c', '-s', join(dir, 'ssl_db'), '-M', '16MB']);
+    writeFileSync(join(dir, 'upstream-ca.pem'), mock.caPem);
+    writeFileSync(
+      join(dir, 'squid.conf'),
+      [
+        `http_port 127.0.0.1:${port} ssl-bump tls-cert=${join(dir, 'ca.pem')} tls-key=${join(dir, 'ca.key')} generate-host-certificates=on dynamic_cert_mem_cache_size=16MB`,
+        `sslcrtd_program ${CERTGEN} -s ${join(dir, 'ssl_db')} -M 16MB`,
+        'sslcrtd_children 4 startup=1 idle=1',
+        'ssl_bump bump all',
+        `cache_peer 127.0.0.1 parent ${mock.port} 0 no-query no-digest originserver tls tls-cafile=${join(dir, 'upstream-ca.pem')} tls-domain=api.openai.com name=mock`,
+        'cache_peer_access mock allow all',
+        'never_direct allow all',
+        'http_access allow localhost',
+        'http_access deny all',
+        'cache deny all',
+        'cache_mem 0 MB',
+        'workers 1',
+        'pinger_enable off',
+        'cache_effective_user proxy',
+        `pid_filename ${join(dir, 'squid.pid')}`,
+        `cache_log ${join(dir, 'cache.log')}`,
+        'access_log none',
+        `coredump_dir ${dir}`,
+        '',
+      ].join('\n'),
+    );
+    await run('chown', ['-R', 'proxy', dir]);
+  } catch (err) {
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  const proc = spawn(SQUID, ['-N', '-f', join(dir, 'squid.conf')], { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  let errText = '';
+  proc.stderr!.on('data', (d: Buffer) => (errText = (errText + d.toString('utf8')).slice(-4000)));
+  try {
+    await waitForPort(port, proc, 60_000);
+  } catch (err) {
+    await stopChild(proc);
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`${(err as Error).message}\n${errText}`);
+  }
+  const version = /Version (\S+)/.exec(await run(SQUID, ['-v']))?.[1] ?? '?';
+  return {
+    name: 'squid',
+    pid: proc.pid!,
+    proc,
+    port,
+    caPem: readFileSync(join(dir, 'ca.pem'), 'utf8'),
+    dir,
+    version,
+    stop: async () => {
+      await stopChild(proc, 'SIGTERM', 10_000);
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -312,8 +312,10 @@ export class Ingester {
   /** Waits until every record below `size` is in LevelDB, however long the store takes to recover. */
   async caughtUp(size: number): Promise<void> {
     while (this.stored < size && this.state !== 'closed') {
-      if (this.state === 'open') await (this.pumping || this.queue.length ? this.idle : Promise.resolve().then(() => this.kick()));
-      else await new Promise((r) => setTimeout(r, 50));
+      if (this.state === 'open' && (this.pumping || this.queue.length)) await this.idle;
+      // Records still staged in the writer arrive at the end of the turn: yield to the event loop
+      // (a microtask loop here would starve the very flush it waits for).
+      else await new Promise((r) => (this.state === 'open' ? setImmediate(r) : setTimeout(r, 50)));
     }
   }
 

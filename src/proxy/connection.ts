@@ -72,6 +72,11 @@ export class Connections {
     return this.recorder.append({ session: ctx.session, kind, meta, ...(body && body.length ? { body } : {}) });
   }
 
+  /** Records now and returns once the record is in the OS (no promise); throws StoreUnavailableError. */
+  appendNow(ctx: ConnContext, kind: RecordKind, meta: JsonObject, body?: Buffer): void {
+    this.recorder.appendSync({ session: ctx.session, kind, meta, ...(body && body.length ? { body } : {}) });
+  }
+
   /** Runs an exchange so the session's end waits for its last records. */
   async track(ctx: ConnContext, p: Promise<void>): Promise<void> {
     ctx.inflight.add(p);

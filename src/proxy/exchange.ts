@@ -65,6 +65,8 @@ interface Exchange {
   /** This exchange's share of the global request-body budget (released when the exchange ends). */
   lease: BudgetLease;
   record(kind: RecordKind, meta: JsonObject, body?: Buffer): Promise<unknown>;
+  /** Records at once (in the OS when it returns); throws StoreUnavailableError. For the streaming hot path. */
+  recordNow(kind: RecordKind, meta: JsonObject, body?: Buffer): void;
 }
 
 export async function handleExchange(
@@ -85,6 +87,7 @@ export async function handleExchange(
     abort: new AbortController(),
     lease: budget.open(),
     record: (kind, meta, body) => conns.append(ctx, kind, { n, ...meta }, body),
+    recordNow: (kind, meta, body) => conns.appendNow(ctx, kind, { n, ...meta }, body),
   };
   let finished = false;
   res.on('close', () => {
@@ -215,7 +218,8 @@ function sha256Hex(b: Buffer): string {
 async function streamResponse(x: Exchange, ex: { method: string; host: string; path: string; requestHeaders: IncomingMessage['headers'] }, upRes: IncomingMessage, maskResponse: boolean, metadataOnly = false): Promise<void> {
   const { deps, ctx, res, target } = x;
   const tHead = Date.now();
-  await x.record('response-head', {
+  // In the OS before the head is sent; no separate wait for it.
+  x.recordNow('response-head', {
     status: upRes.statusCode ?? 0,
     headers: recordedHeaders(upRes.headers, ctx.mask),
     ttfbMs: tHead - x.started,
@@ -249,8 +253,9 @@ async function streamResponse(x: Exchange, ex: { method: string; host: string; p
   // An identity body's head goes out at once (streams start promptly); an encoded one waits for its first
   // decoded, recorded bytes, so a body that is not what its Content-Encoding says is still a clean 502.
   if (!decoder) writeHead();
-  // record: metadata keeps each chunk's size and hash, never its bytes.
-  const recordChunk = (meta: JsonObject, body: Buffer) => (metadataOnly ? x.record('chunk', { ...meta, sha256: sha256Hex(body) }) : x.record('chunk', meta, body));
+  // record: metadata keeps each chunk's size and hash, never its bytes. Chunks are recorded
+  // synchronously (appendSync: in the OS when it returns), no wait per chunk.
+  const recordChunk = (meta: JsonObject, body: Buffer) => (metadataOnly ? x.recordNow('chunk', { ...meta, sha256: sha256Hex(body) }) : x.recordNow('chunk', meta, body));
   const out = new RecordedResponse(res, recordChunk, writeHead);
   let upstreamBytes = 0;
   try {

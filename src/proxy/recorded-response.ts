@@ -10,7 +10,8 @@ import type { Output } from './deps.js';
 /** Client bytes waiting for a record to cover them; beyond this the stream is treated as broken. */
 export const MAX_UNCOVERED_BYTES = 33 * 1024 * 1024;
 
-export type RecordChunk = (meta: JsonObject, body: Buffer) => Promise<unknown>;
+/** Records one chunk: synchronously (the record is in the OS when it returns, no wait) or as a promise. */
+export type RecordChunk = (meta: JsonObject, body: Buffer) => Promise<unknown> | void;
 
 export class RecordedResponse {
   private pending: Buffer[] = [];

@@ -84,7 +84,8 @@ t.test('kill -9 during 64 concurrent streams, restart, verify', async (t) => {
   proxy.kill('SIGKILL');
   await Promise.all(streams);
   await dispatcher.close();
-  t.ok(flowing(), `all 64 streams were flowing when killed (${total} chunks received)`);
+  const stalled = [...received].filter(([, v]) => (v.match(/\|/g) ?? []).length < 3).map(([id, v]) => `${id}: ${JSON.stringify(v.slice(0, 120))}`);
+  t.ok(flowing(), `all 64 streams were flowing when killed (${total} chunks received)${stalled.length ? `; not flowing: ${stalled.slice(0, 4).join('; ')}` : ''}`);
 
   // Restart on the same data: the log recovers (dangling sessions closed) and serves again.
   const port2 = await freePort();
