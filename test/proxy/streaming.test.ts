@@ -152,13 +152,21 @@ t.test('fail closed: no forwarding while the store cannot write', async (t) => {
 t.test('fail closed mid-stream: a chunk that cannot be recorded is not forwarded', async (t) => {
   const rec = h.recorder;
   const original = rec.append.bind(rec);
+  const originalSync = rec.appendSync.bind(rec);
   t.teardown(() => {
     rec.append = original;
+    rec.appendSync = originalSync;
   });
+  // Chunks are recorded through either call (the proxy uses appendSync on the streaming path).
   let chunks = 0;
+  const failing = (input: Parameters<typeof original>[0]) => input.kind === 'chunk' && ++chunks >= 2;
   rec.append = async (input) => {
-    if (input.kind === 'chunk' && ++chunks >= 2) throw new StoreUnavailableError('injected: I/O error');
+    if (failing(input)) throw new StoreUnavailableError('injected: I/O error');
     return original(input);
+  };
+  rec.appendSync = (input) => {
+    if (failing(input)) throw new StoreUnavailableError('injected: I/O error');
+    return originalSync(input);
   };
   const r = await post('/endless');
   let text = '';
