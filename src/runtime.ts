@@ -1,5 +1,5 @@
 // Assembles a running wiretrail from a Config: the one place where every stage meets.
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream, Logger } from 'pino';
@@ -15,6 +15,7 @@ import { createResponseProcessor, maskRequestBody, maskRequestHeaders, maskReque
 import { createProxyServer } from './proxy/index.js';
 import { createAdminServer, ensureAdminToken, isAdminToken } from './admin/server.js';
 import { createAdminUi, uiSourceFromLog } from './admin/ui/index.js';
+import { createMetrics, opsAdminRoutes, timedRecorder, type ReadinessCheck } from './metrics/index.js';
 
 export interface Running {
   proxy: AddressInfo;
@@ -28,6 +29,8 @@ export interface Running {
   caPem: string;
   caPath: string;
   close(): Promise<void>;
+  /** SIGTERM/SIGINT: stop, end every session, sign a final checkpoint; resolves false if something failed. */
+  shutdown(signal: string): Promise<boolean>;
 }
 
 export async function startWiretrail(config: Config, opts: { logDestination?: DestinationStream; banner?: boolean } = {}): Promise<Running> {
@@ -59,6 +62,24 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
     customRules: policy.doc.mask.rules,
     allow: policy.doc.mask.allow,
   });
+  const metrics = createMetrics({
+    // The latest checkpoint is copied to <data>/checkpoints/latest once durable; its mtime is when.
+    checkpointAgeSeconds() {
+      try {
+        return (Date.now() - statSync(join(config.dataDir, 'checkpoints', 'latest')).mtimeMs) / 1000;
+      } catch {
+        return null;
+      }
+    },
+    leafCacheEntries: () => ca.stats().cached,
+  });
+  let stopping = false;
+  const readinessChecks: ReadinessCheck[] = [
+    { name: 'store', check: () => (recorder.writable ? null : 'the audit store cannot write (disk full or I/O error); intercepted traffic is refused') },
+    { name: 'ca', check: () => (ca.notAfter.getTime() > Date.now() ? null : `the CA certificate expired at ${ca.notAfter.toISOString()}`) },
+    { name: 'policy', check: () => (policy ? null : 'no valid policy loaded') },
+    { name: 'shutdown', check: () => (stopping ? 'shutting down' : null) },
+  ];
   const proxy = createProxyServer({
     // A getter: each exchange and CONNECT reads the policy in force when it starts.
     get policy() {
@@ -67,7 +88,7 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
     gate: createRequestGate(policyStage, logger),
     ca,
     upstream,
-    recorder,
+    recorder: timedRecorder(recorder),
     auth,
     mask,
     stream: { createResponseProcessor, maskRequestBody, maskRequestTarget, maskRequestHeaders },
@@ -95,7 +116,7 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
     admin = createAdminServer({
       token,
       logger,
-      routes,
+      routes: [...opsAdminRoutes(metrics, readinessChecks), ...routes],
       allowedHosts: config.adminHosts ?? [],
       health: () => ({ ok: recorder.writable, store: recorder.writable ? 'writable' : 'failing', caNotAfter: ca.notAfter.toISOString() }),
       ui: createAdminUi({ source: uiSourceFromLog(recorder), checkToken: (t) => isAdminToken(t, token), approvals: routes.some((r) => r.path === '/v1/approvals') }),
@@ -134,7 +155,7 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
   }
 
   let closing: Promise<void> | null = null;
-  return {
+  const running: Running = {
     proxy: proxyAddr,
     admin: adminAddr,
     logger,
@@ -150,9 +171,23 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
         upstream.close();
         await recorder.close();
         await (auth as { close?: () => Promise<void> }).close?.();
+        metrics.close();
         logger.flush();
       })();
       return closing;
     },
+    async shutdown(signal) {
+      stopping = true;
+      logger.info({ signal }, 'shutting down');
+      try {
+        await running.close();
+        return true;
+      } catch (err) {
+        logger.error({ signal, err: (err as Error).message }, 'shutdown failed');
+        logger.flush();
+        return false;
+      }
+    },
   };
+  return running;
 }

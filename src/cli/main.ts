@@ -1,5 +1,6 @@
 // wiretrail command dispatcher. Exit codes: 0 success, 1 failure (one line on stderr), 2 usage error.
-import { CliError, UsageError } from './args.js';
+import { readFileSync } from 'node:fs';
+import { CliError, UsageError } from './errors.js';
 
 export interface Command {
   summary: string;
@@ -22,6 +23,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   firewall: () => import('./commands/firewall.js'),
   policy: () => import('./commands/policy.js'),
   approvals: () => import('./commands/approvals.js'),
+  config: () => import('./commands/config.js'),
 };
 
 async function usage(): Promise<string> {
@@ -35,12 +37,29 @@ async function usage(): Promise<string> {
     }
     lines.push(`  ${name.padEnd(14)} ${summary}`);
   }
-  lines.push('', 'Run `wiretrail <command> --help` for its options.');
+  lines.push('', 'Run `wiretrail <command> --help` for its options; `wiretrail --version` prints the version.');
   return lines.join('\n');
+}
+
+/** The package version, read from package.json beside src/ (and beside dist/src/ when built). */
+export function version(): string {
+  for (const rel of ['../../package.json', '../../../package.json']) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { name?: string; version?: string };
+      if (pkg.name === 'wiretrail' && pkg.version) return pkg.version;
+    } catch {
+      /* try the next layout */
+    }
+  }
+  return 'unknown';
 }
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === '--version' || name === '-V' || name === 'version') {
+    process.stdout.write(version() + '\n');
+    return 0;
+  }
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process[name ? 'stdout' : 'stderr'].write((await usage()) + '\n');
     return name ? 0 : 2;

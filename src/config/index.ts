@@ -1,50 +1,17 @@
-// Deployment configuration: defaults < config file (YAML) < command-line flags.
-import { resolve, dirname, isAbsolute } from 'node:path';
-import { z } from 'zod';
+// The one configuration model: defaults (defaults.ts) < config file (schema.ts) < WIRETRAIL_* environment
+// < flags, resolved once for every setting (resolve.ts) into a typed Config with each value's origin.
+import { resolve, dirname } from 'node:path';
 import { loadYamlFile } from '../policy/index.js';
+import { configSchema, type ConfigFile } from './schema.js';
+import { resolveSettings, type Flags, type ResolvedValue } from './resolve.js';
+import type { Limits } from './defaults.js';
 
-export const configSchema = z
-  .object({
-    listen: z.string().optional(),
-    admin: z.union([z.string(), z.literal(false)]).optional(),
-    /** Host names the admin API answers to besides loopback names and its bind address (DNS rebinding guard). */
-    admin_hosts: z.array(z.string().min(1)).optional(),
-    data: z.string().optional(),
-    certs: z.string().optional(),
-    policy: z.string().optional(),
-    upstream_ca: z.array(z.string()).optional(),
-    connect_to: z.array(z.string()).optional(),
-    log_level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
-    limits: z
-      .object({
-        max_request_body_bytes: z.number().int().positive().optional(),
-        handshake_timeout_ms: z.number().int().positive().optional(),
-        headers_timeout_ms: z.number().int().positive().optional(),
-        tunnel_idle_timeout_ms: z.number().int().positive().optional(),
-        upstream_idle_timeout_ms: z.number().int().positive().optional(),
-        /** Cap on one SSE event / NDJSON line of a response (a bigger one ends the stream). */
-        max_event_bytes: z.number().int().positive().optional(),
-        /** Request-body bytes held in memory by all exchanges together (503 + Retry-After beyond). */
-        max_buffered_bytes: z.number().int().positive().optional(),
-        /** How often open connections' credentials are re-checked (revocation, expiry); 0 = never. */
-        credential_recheck_ms: z.number().int().nonnegative().optional(),
-      })
-      .strict()
-      .optional(),
-    audit: z
-      .object({
-        retention_days: z.number().int().positive().optional(),
-        checkpoint_interval_ms: z.number().int().positive().optional(),
-        checkpoint_every_records: z.number().int().positive().optional(),
-        origin: z.string().optional(),
-        witness: z.object({ file: z.string().optional(), url: z.string().url().optional() }).strict().optional(),
-      })
-      .strict()
-      .optional(),
-  })
-  .strict();
-
-export type ConfigFile = z.infer<typeof configSchema>;
+export { configSchema, type ConfigFile } from './schema.js';
+export { SETTINGS, envName, type Setting } from './settings.js';
+export { parseHostPort, SettingError, type ResolvedValue, type Source, type Flags } from './resolve.js';
+export * from './defaults.js';
+export { isCheckout, checkDefaultDirs } from './paths.js';
+export { formatConfig } from './show.js';
 
 export interface Config {
   listen: { host: string; port: number };
@@ -57,18 +24,7 @@ export interface Config {
   upstreamCaFiles: string[];
   connectTo: string[];
   logLevel: string;
-  limits: {
-    maxRequestBodyBytes: number;
-    /** Global budget for request bodies held in memory (proxy default when absent). */
-    maxBufferedBytes?: number;
-    /** How often open connections' credentials are re-checked (proxy default when absent). */
-    credentialRecheckMs?: number;
-    handshakeTimeoutMs: number;
-    headersTimeoutMs: number;
-    tunnelIdleTimeoutMs: number;
-    upstreamIdleTimeoutMs: number;
-    maxEventBytes?: number;
-  };
+  limits: Limits;
   audit: {
     retentionDays?: number;
     checkpointIntervalMs?: number;
@@ -76,6 +32,18 @@ export interface Config {
     origin?: string;
     witness?: { file?: string; url?: string };
   };
+  /** SIGTERM grace period (default DEFAULT_SHUTDOWN_GRACE_SECONDS). */
+  shutdownGraceSeconds?: number;
+  /** Start with unresolvable `${env:}` / `${file:}` credential sources (warn instead of refusing). */
+  allowMissingCredentials?: boolean;
+}
+
+export interface Effective {
+  config: Config;
+  /** Each setting's value and where it came from, keyed by config-file key. */
+  values: Map<string, ResolvedValue>;
+  /** The config file read, if any. */
+  file: string | null;
 }
 
 /** Paths in a config file are relative to the file; paths on the command line to the cwd. */
@@ -84,5 +52,54 @@ export function loadConfigFile(file: string): { cfg: ConfigFile; base: string } 
 }
 
 export function resolvePath(p: string, base: string): string {
-  return isAbsolute(p) ? p : resolve(base, p);
+  return resolve(base, p);
+}
+
+/** The effective configuration for these flags: `--config FILE` (or WIRETRAIL_CONFIG) names the file. */
+export function loadConfig(flags: Flags, env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): Effective {
+  const configArg = typeof flags.config === 'string' ? flags.config : env.WIRETRAIL_CONFIG || undefined;
+  let file: { cfg: ConfigFile; path: string; base: string } | null = null;
+  if (configArg) {
+    const path = resolve(cwd, configArg);
+    file = { ...loadConfigFile(path), path };
+  }
+  const values = resolveSettings({ flags, env, cwd, file });
+  return { config: toConfig(values), values, file: file?.path ?? null };
+}
+
+function toConfig(v: Map<string, ResolvedValue>): Config {
+  const get = <T>(key: string): T => v.get(key)!.value as T;
+  const opt = <T>(key: string): T | undefined => (get<T | null>(key) ?? undefined) as T | undefined;
+  const witnessFile = opt<string>('audit.witness.file');
+  const witnessUrl = opt<string>('audit.witness.url');
+  return {
+    listen: get('listen'),
+    admin: get('admin'),
+    adminHosts: get('admin_hosts'),
+    dataDir: get('data'),
+    certsDir: get('certs'),
+    policyFile: get('policy'),
+    upstreamCaFiles: get('upstream_ca'),
+    connectTo: get('connect_to'),
+    logLevel: get('log_level'),
+    limits: {
+      maxRequestBodyBytes: get('limits.max_request_body_bytes'),
+      handshakeTimeoutMs: get('limits.handshake_timeout_ms'),
+      headersTimeoutMs: get('limits.headers_timeout_ms'),
+      tunnelIdleTimeoutMs: get('limits.tunnel_idle_timeout_ms'),
+      upstreamIdleTimeoutMs: get('limits.upstream_idle_timeout_ms'),
+      ...(opt<number>('limits.max_event_bytes') ? { maxEventBytes: opt<number>('limits.max_event_bytes') } : {}),
+      ...(opt<number>('limits.max_buffered_bytes') ? { maxBufferedBytes: opt<number>('limits.max_buffered_bytes') } : {}),
+      ...(opt<number>('limits.credential_recheck_ms') !== undefined ? { credentialRecheckMs: opt<number>('limits.credential_recheck_ms') } : {}),
+    },
+    audit: {
+      retentionDays: opt('audit.retention_days'),
+      checkpointIntervalMs: opt('audit.checkpoint_interval_ms'),
+      checkpointEveryRecords: opt('audit.checkpoint_every_records'),
+      origin: opt('audit.origin'),
+      witness: witnessFile || witnessUrl ? { ...(witnessFile ? { file: witnessFile } : {}), ...(witnessUrl ? { url: witnessUrl } : {}) } : undefined,
+    },
+    shutdownGraceSeconds: get('shutdown_grace_seconds'),
+    allowMissingCredentials: get('allow_missing_credentials'),
+  };
 }

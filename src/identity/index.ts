@@ -10,7 +10,7 @@ export { IdentityService, ExchangeError, ThrottledError, createStaticToken } fro
 export { AuthFailures } from './auth-failures.js';
 export { FailureThrottle, addressKey, type ThrottleOptions } from './auth-throttle.js';
 export { identityAdminRoutes } from './admin-routes.js';
-export { upstreamCredential, validateCredentialTemplates, CredentialError, CLIENT_CREDENTIAL_HEADERS } from './upstream-credential.js';
+export { upstreamCredential, validateCredentialTemplates, credentialSourceProblems, CredentialError, CLIENT_CREDENTIAL_HEADERS } from './upstream-credential.js';
 export { clientCredentialFinding, looksLikeRealKey } from './client-key-finding.js';
 export { TokenStore, TokenStoreError, TOKENS_FILE, hashCredential, type TokenInfo } from './token-store.js';
 export { tokenJson, type TokenJson } from './api-form.js';

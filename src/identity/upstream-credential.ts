@@ -136,3 +136,22 @@ export function upstreamCredential(settings: HostSettings, identity: Identity, h
   strip.add(header);
   return { set: { [header]: resolve(parts, host) }, strip: [...strip] };
 }
+
+/**
+ * Every `${env:}` / `${file:}` source the policy's credentials name that cannot be resolved now, one
+ * line each naming the policy key and the source (never a value). Checked at start and on reload, so a
+ * missing key is a start error rather than a 502 on every request.
+ */
+export function credentialSourceProblems(policy: Policy): string[] {
+  const problems: string[] = [];
+  for (const [pattern, settings] of Object.entries(policy.doc.hosts)) {
+    (settings.credentials ?? []).forEach((c, i) => {
+      try {
+        resolve(parseTemplate(c.value), pattern);
+      } catch (err) {
+        problems.push(`hosts.${pattern}.credentials[${i}]: ${(err as Error).message.replace(`upstream credential for ${pattern}: `, '')}`);
+      }
+    });
+  }
+  return problems;
+}

@@ -21,7 +21,8 @@ async function shEval(script: string): Promise<Record<string, string>> {
 
 t.test('env creates the CA, writes the bundle and prints every client line', async (t) => {
   const cwd = t.testdir();
-  const first = await runCli(['env'], { cwd });
+  // Outside a checkout the certs folder is named explicitly (the default ./certs is refused there).
+  const first = await runCli(['env', '--certs', 'certs'], { cwd });
   t.equal(first.code, 0, 'exit 0');
   t.match(first.stderr, /created a new CA at .*ca\.pem/);
   const certs = join(cwd, 'certs');
@@ -83,7 +84,7 @@ t.test('env usage errors exit 2, failures exit 1 with one line', async (t) => {
   }
   t.notOk(existsSync(join(cwd, 'certs')), 'usage errors create nothing');
 
-  const ok = await runCli(['env'], { cwd });
+  const ok = await runCli(['env', '--certs', 'certs'], { cwd });
   t.equal(ok.code, 0);
   chmodSync(join(cwd, 'certs', 'ca-key.pem'), 0o644);
   const bad = await runCli(['env'], { cwd });
@@ -146,7 +147,7 @@ t.test('ca export errors', async (t) => {
 
 t.test('curl, Python, git and Node accept a leaf through the env settings and refuse it without them', async (t) => {
   const cwd = t.testdir();
-  const env = await runCli(['env'], { cwd });
+  const env = await runCli(['env', '--certs', 'certs'], { cwd });
   t.equal(env.code, 0, 'env exit 0');
   const vars = await shEval(env.stdout.toString());
   const ca = await loadOrCreateCA({ certsDir: join(cwd, 'certs') });

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { X509Certificate } from 'node:crypto';
 import type { Command } from '../main.js';
-import { parse, CliError, UsageError } from '../args.js';
+import { parse, settings, CliError, UsageError } from '../args.js';
 import { exportCA, caPaths, type ExportFormat } from '../../ca/index.js';
 
 const USAGE = `wiretrail ca export [--certs DIR] [--format pem|der|p12] [--out FILE]
@@ -28,7 +28,7 @@ async function runExport(argv: string[]): Promise<number> {
   if (!FORMATS.includes(format)) throw new UsageError(`--format: expected pem, der or p12, got "${values.format}"`);
   let data: Buffer;
   try {
-    data = exportCA(values.certs ?? 'certs', format);
+    data = exportCA(settings(values).config.certsDir, format);
   } catch (err) {
     throw new CliError((err as Error).message);
   }
@@ -44,14 +44,15 @@ async function runExport(argv: string[]): Promise<number> {
 async function runInfo(argv: string[]): Promise<number> {
   const { values } = parse(argv, { certs: { type: 'string' } }, USAGE);
   if (values.help) return write(USAGE + '\n').then(() => 0);
+  const { certsDir } = settings(values).config;
   let x: X509Certificate;
   try {
-    x = new X509Certificate(exportCA(values.certs ?? 'certs', 'der'));
+    x = new X509Certificate(exportCA(certsDir, 'der'));
   } catch (err) {
     throw new CliError((err as Error).message);
   }
   const lines = [
-    `path:        ${caPaths(values.certs ?? 'certs').certPath}`,
+    `path:        ${caPaths(certsDir).certPath}`,
     `subject:     ${x.subject.replace(/\n/g, ', ')}`,
     `not before:  ${new Date(x.validFrom).toISOString()}`,
     `not after:   ${new Date(x.validTo).toISOString()}`,

@@ -1,8 +1,10 @@
 // `wiretrail env`: the lines a client needs (proxy + CA trust). Creates the CA when there is none yet,
 // through the same code path as `wiretrail start`, so `eval "$(wiretrail env)"` works before the first start.
 import { resolve, join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { Command } from '../main.js';
-import { parse, CliError, UsageError } from '../args.js';
+import { parse, settings, CliError, UsageError, DIR_OPTIONS } from '../args.js';
+import { checkDefaultDirs } from '../../config/index.js';
 import {
   loadOrCreateCA,
   clientEnv,
@@ -13,6 +15,7 @@ import {
   DEFAULT_PROXY_URL,
   DEFAULT_NO_PROXY,
   BUNDLE_FILE,
+  caPaths,
   SHELLS,
   CLIENTS,
   clientRecipe,
@@ -25,12 +28,13 @@ import {
   type Shell,
 } from '../../ca/index.js';
 
-const USAGE = `wiretrail env [--client NAME] [--proxy URL] [--certs DIR] [--no-proxy LIST] [--bundle FILE] [--shell sh|fish|powershell]
+const USAGE = `wiretrail env [--config FILE] [--client NAME] [--proxy URL] [--certs DIR] [--no-proxy LIST] [--bundle FILE] [--shell sh|fish|powershell]
 
   Prints environment lines for a client: eval "$(wiretrail env)" (sh), wiretrail env --shell fish | source,
   wiretrail env --shell powershell | Invoke-Expression.
   --proxy     proxy URL (default ${DEFAULT_PROXY_URL})
-  --certs     certificate directory (default ./certs); the CA is created there if missing
+  --certs     certificate directory (default ./certs inside a checkout; elsewhere give it, or
+              WIRETRAIL_CERTS / certs: in --config); the CA is created there if missing
   --no-proxy  comma-separated hosts that bypass the proxy (default ${DEFAULT_NO_PROXY.join(',')})
   --bundle    where to write system roots + our CA (default <certs>/${BUNDLE_FILE})
   --shell     output syntax (default sh)
@@ -44,7 +48,7 @@ export const command: Command = {
       argv,
       {
         proxy: { type: 'string' },
-        certs: { type: 'string' },
+        ...DIR_OPTIONS,
         'no-proxy': { type: 'string' },
         bundle: { type: 'string' },
         shell: { type: 'string' },
@@ -68,7 +72,13 @@ export const command: Command = {
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    const certsDir = resolve(values.certs ?? 'certs');
+    const eff = settings(values);
+    const certsDir = eff.config.certsDir;
+    // Outside a checkout, never mint a CA and key in ./certs just because that is where we were run.
+    if (!existsSync(caPaths(certsDir).certPath)) {
+      const problems = checkDefaultDirs(eff.values, ['certs'], process.cwd());
+      if (problems.length) throw new CliError(problems[0]!);
+    }
     const bundlePath = resolve(values.bundle ?? join(certsDir, BUNDLE_FILE));
 
     let ca;

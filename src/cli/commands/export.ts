@@ -3,12 +3,12 @@
 import { createWriteStream, renameSync, rmSync } from 'node:fs';
 import { finished } from 'node:stream/promises';
 import type { Command } from '../main.js';
-import { CliError, UsageError, parse } from '../args.js';
+import { CliError, UsageError, parse, settings, adminUrl } from '../args.js';
 import { adminFetch, readAdminToken } from '../../admin/client.js';
 import { openLocalReader, remoteReader, readPublicKeys, parseTimeArg, chooseLogKeys, keyChoiceLine, ReaderError, type AuditReader, type ExportFilter, type ExportStats } from '../../audit/index.js';
 
 const USAGE =
-  'wiretrail export [--data DIR] [--certs DIR] [--session ID] [--since T] [--until T] [--user U] --out FILE [--admin URL]\n' +
+  'wiretrail export [--config FILE] [--data DIR] [--certs DIR] [--session ID] [--since T] [--until T] [--user U] --out FILE [--admin URL]\n' +
   '       wiretrail export --public-key [--certs DIR | --admin URL]';
 
 export const command: Command = {
@@ -33,10 +33,12 @@ export const command: Command = {
       process.stdout.write(`usage: ${USAGE}\n`);
       return 0;
     }
-    const certsDir = values.certs ?? './certs';
+    const eff = settings(values);
+    const { certsDir, dataDir } = eff.config;
+    const explicitCerts = eff.values.get('certs')!.source === 'default' ? undefined : certsDir;
     if (values['public-key']) {
       let text: string;
-      if (values.admin) text = await (await adminFetch(values.admin, '/v1/audit/public-keys', { token: readAdminToken(certsDir) })).text();
+      if (values.admin) text = await (await adminFetch(adminUrl(values.admin), '/v1/audit/public-keys', { token: readAdminToken(certsDir) })).text();
       else {
         const keys = readPublicKeys(certsDir);
         if (!keys.length) throw new CliError(`no audit public key in ${certsDir} (audit-log.pub); pass --certs DIR`);
@@ -58,11 +60,10 @@ export const command: Command = {
 
     let reader: AuditReader;
     try {
-      if (values.admin) reader = remoteReader(values.admin, readAdminToken(certsDir));
+      if (values.admin) reader = remoteReader(adminUrl(values.admin), readAdminToken(certsDir));
       else {
         // The bundle carries the log's own keys, found the way verify finds them.
-        const dataDir = values.data ?? './data';
-        const choice = chooseLogKeys({ dataDir, keyArgs: [], certsDir: values.certs });
+        const choice = chooseLogKeys({ dataDir, keyArgs: [], certsDir: explicitCerts, defaultCertsDir: certsDir });
         reader = await openLocalReader({ dataDir, certsDir, keys: choice.keys });
         process.stderr.write(keyChoiceLine(choice) + '\n');
       }

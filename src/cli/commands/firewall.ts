@@ -1,6 +1,6 @@
 // `wiretrail firewall`: print, apply or check the egress rules that force traffic through the proxy.
 import type { Command } from '../main.js';
-import { CliError, UsageError, parse } from '../args.js';
+import { CliError, UsageError, parse, settings } from '../args.js';
 import { FirewallInputError, FirewallRuntimeError, apply, buildSpec, check, parseFormat, render } from '../../firewall/index.js';
 
 const USAGE =
@@ -48,12 +48,16 @@ export const command: Command = {
       process.stdout.write(HELP + '\n');
       return 0;
     }
+    // The proxy address may come from the listen address in --config / WIRETRAIL_LISTEN (not the default).
+    const listen = settings(values).values.get('listen')!;
+    const configured = listen.source !== 'default' ? (listen.value as { host: string; port: number }) : null;
+    const proxyArg = values.proxy ?? (configured ? `${configured.host.includes(':') ? `[${configured.host}]` : configured.host}:${configured.port}` : undefined);
     let format;
     let spec;
     try {
       format = parseFormat(values.format);
       spec = buildSpec(format, {
-        proxy: values.proxy,
+        proxy: proxyArg,
         format: values.format,
         mode: values.mode,
         allowDns: values['allow-dns'],

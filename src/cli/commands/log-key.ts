@@ -1,8 +1,8 @@
 // wiretrail log-key show|rotate: the Ed25519 key that signs the log's checkpoints.
 import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Command } from '../main.js';
-import { parse, CliError, UsageError } from '../args.js';
+import { parse, settings, adminUrl, CliError, UsageError } from '../args.js';
 import { adminFetch, readAdminToken } from '../../admin/client.js';
 import { readPublicKeys, rotateSigningKey, parseSigner, SIGNING_KEY_FILE, defaultOrigin } from '../../audit/index.js';
 
@@ -18,14 +18,15 @@ export const command: Command = {
     }
     const [action, ...extra] = positionals;
     if ((action !== 'show' && action !== 'rotate') || extra.length) throw new UsageError(`expected "show" or "rotate"\nusage: ${USAGE}`);
-    const certsDir = resolve(values.certs ?? 'certs');
+    const { certsDir } = settings(values).config;
     if (values.admin) {
+      const admin = adminUrl(values.admin);
       const token = readAdminToken(certsDir);
       if (action === 'show') {
-        process.stdout.write(await (await adminFetch(values.admin, '/v1/audit/public-keys', { token })).text());
+        process.stdout.write(await (await adminFetch(admin, '/v1/audit/public-keys', { token })).text());
         return 0;
       }
-      const r = (await (await adminFetch(values.admin, '/v1/audit/rotate-key', { method: 'POST', token })).json()) as { key: string };
+      const r = (await (await adminFetch(admin, '/v1/audit/rotate-key', { method: 'POST', token })).json()) as { key: string };
       process.stdout.write(`${r.key}\n`);
       process.stderr.write('rotated: the running proxy signs new checkpoints with this key; earlier keys stay trusted\n');
       return 0;

@@ -2,7 +2,8 @@
 // outlives it, and prints the lines a job puts in its environment (e.g. >> $GITHUB_ENV).
 import { readFileSync, existsSync } from 'node:fs';
 import type { Command } from '../main.js';
-import { CliError, UsageError, parse, parseHostPort } from '../args.js';
+import { DEFAULT_POLICY_FILE } from '../../config/index.js';
+import { CliError, UsageError, parse, parseHostPort, settings, adminUrl } from '../args.js';
 import { AdminError, adminFetch } from '../../admin/client.js';
 import { Policy, defaultPolicy } from '../../policy/index.js';
 import { createAuthenticator, parseDuration, tokenJson, type TokenJson } from '../../identity/index.js';
@@ -23,7 +24,6 @@ const options = {
   'token-only': { type: 'boolean' },
 } as const;
 
-const DEFAULT_POLICY_FILE = 'policies/default.yaml';
 
 async function readTokenArg(arg: string): Promise<string> {
   let text: string;
@@ -96,7 +96,10 @@ export const command: Command = {
     }
     const user = values.user ?? 'wt';
     if (!/^[A-Za-z0-9._-]+$/.test(user)) throw new UsageError('--user: letters, digits, dot, dash and underscore only');
-    const admin = values.admin ?? process.env.WIRETRAIL_ADMIN_URL ?? 'http://127.0.0.1:8081';
+    const eff = settings(values);
+    const admin = adminUrl(values.admin ?? process.env.WIRETRAIL_ADMIN_URL ?? 'http://127.0.0.1:8081');
+    // A policy named by --config or WIRETRAIL_POLICY counts like --policy.
+    const policyFile = values.policy ?? (eff.values.get('policy')!.source !== 'default' ? eff.config.policyFile : undefined);
     let proxy = values.proxy ?? process.env.WIRETRAIL_PROXY;
     if (!proxy) {
       if (values.data) proxy = '127.0.0.1:8080';
@@ -115,7 +118,7 @@ export const command: Command = {
 
     const oidcToken = await readTokenArg(values['oidc-token']);
     const { token, info } = values.data
-      ? await direct(values.data, values.policy, oidcToken, ttl, values.name)
+      ? await direct(eff.config.dataDir, policyFile, oidcToken, ttl, values.name)
       : await viaAdmin(admin, { token: oidcToken, ...(ttl ? { ttl } : {}), ...(values.name ? { name: values.name } : {}) });
 
     if (values['token-only']) process.stdout.write(token + '\n');

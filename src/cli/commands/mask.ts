@@ -1,7 +1,7 @@
 // wiretrail mask [--stream]: a filter that masks secrets in stdin, with the proxy's engine.
 import { StringDecoder } from 'node:string_decoder';
 import type { Command } from '../main.js';
-import { CliError, parse, UsageError } from '../args.js';
+import { CliError, parse, settings, UsageError } from '../args.js';
 import { createMaskEngine, CustomRuleError, RULES, type CustomRule, type MaskOptions } from '../../mask/index.js';
 
 const USAGE =
@@ -71,11 +71,13 @@ export const command: Command = {
       process.stdout.write(HELP);
       return 0;
     }
+    // --policy, or a policy named by --config / WIRETRAIL_POLICY (the default policy file is not implied).
+    const policy = settings(values).values.get('policy')!;
     if (values['list-rules']) {
       for (const r of RULES) process.stdout.write(`${r.name.padEnd(34)} ${r.description}\n`);
       return 0;
     }
-    const base: MaskOptions = values.policy ? await policyOptions(values.policy) : {};
+    const base: MaskOptions = policy.source !== 'default' ? await policyOptions(policy.value as string) : {};
     const opts: MaskOptions = {
       placeholder: values.placeholder ?? base.placeholder,
       customRules: [...(base.customRules ?? []), ...(values.rule ?? []).map(parseRule)],

@@ -1,7 +1,7 @@
 // wiretrail sessions list|show|search|tail: recorded sessions with the facts auditors filter on,
 // one session as a conversation (or its raw records), text search, and a live follow.
 import type { Command } from '../main.js';
-import { CliError, UsageError, parse } from '../args.js';
+import { CliError, UsageError, parse, settings, adminUrl } from '../args.js';
 import { readAdminToken } from '../../admin/client.js';
 import { openLocalReader, remoteReader, parseTimeArg, toWire, ReaderError, type AuditReader, type SessionSummary, type StoredRecord } from '../../audit/index.js';
 import { SessionCatalog, sessionExchanges, sessionFacts, type SessionFacts, type SessionQuery } from '../../transcript/index.js';
@@ -66,9 +66,9 @@ function checkArgs(sub: string | undefined, rest: string[]): void {
 }
 
 async function openReader(values: Values): Promise<AuditReader> {
-  const certsDir = values.certs ?? './certs';
+  const { certsDir, dataDir } = settings(values).config;
   try {
-    return values.admin ? remoteReader(values.admin, readAdminToken(certsDir)) : await openLocalReader({ dataDir: values.data ?? './data', certsDir });
+    return values.admin ? remoteReader(adminUrl(values.admin), readAdminToken(certsDir)) : await openLocalReader({ dataDir, certsDir });
   } catch (err) {
     if (err instanceof ReaderError) throw new CliError(err.message);
     throw err;

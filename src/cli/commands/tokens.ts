@@ -1,7 +1,7 @@
 // wiretrail tokens list|revoke|create: wiretrail credentials, directly on the data folder (also while
 // the proxy runs: the store is a locked, atomically replaced file) or through a running proxy's admin API.
 import type { Command } from '../main.js';
-import { CliError, UsageError, parse } from '../args.js';
+import { CliError, UsageError, parse, settings, adminUrl } from '../args.js';
 import { AdminError, adminFetch, readAdminToken } from '../../admin/client.js';
 import { TokenStore, createStaticToken, parseDuration, formatDuration, tokenJson, printable, type TokenJson } from '../../identity/index.js';
 
@@ -101,7 +101,8 @@ export const command: Command = {
     }
     const [sub, ...rest] = positionals;
     if (values.admin && values.data) throw new UsageError(`give --data or --admin, not both\nusage: ${USAGE}`);
-    const backend = values.admin ? adminBackend(values.admin, values.certs ?? 'certs') : directBackend(values.data ?? 'data');
+    const { certsDir, dataDir } = settings(values).config;
+    const backend = values.admin ? adminBackend(adminUrl(values.admin), certsDir) : directBackend(dataDir);
     const onlyFor = (cmd: string, ...flags: (keyof typeof values)[]) => {
       for (const f of flags) if (values[f] !== undefined) throw new UsageError(`--${f} applies to "tokens ${cmd}" only\nusage: ${USAGE}`);
     };

@@ -2,11 +2,11 @@
 // Keys: --key pins exactly the given keys; otherwise the log's own certs folder (see audit/key-choice.ts).
 // One stderr line says which key file was used and why.
 import type { Command } from '../main.js';
-import { CliError, parse } from '../args.js';
+import { CliError, parse, settings, adminUrl } from '../args.js';
 import { readAdminToken } from '../../admin/client.js';
 import { openLocalReader, remoteReader, loadTrustedKeys, chooseLogKeys, keyChoiceLine, ReaderError, type AuditReader, type VerifyReport } from '../../audit/index.js';
 
-const USAGE = 'wiretrail verify [--data DIR] [--certs DIR] [--key PUBKEY]... [--witness FILE]... [--admin URL] [--json]';
+const USAGE = 'wiretrail verify [--config FILE] [--data DIR] [--certs DIR] [--key PUBKEY]... [--witness FILE]... [--admin URL] [--json]';
 
 export const command: Command = {
   summary: 'verify the audit log: chains, Merkle tree, signed checkpoints, rollback',
@@ -27,17 +27,19 @@ export const command: Command = {
       process.stdout.write(`usage: ${USAGE}\n`);
       return 0;
     }
-    const certsDir = values.certs ?? './certs';
+    const eff = settings(values);
+    const { certsDir, dataDir } = eff.config;
+    // --certs, WIRETRAIL_CERTS or the config file name the keys' folder as explicitly as --certs did.
+    const explicitCerts = eff.values.get('certs')!.source === 'default' ? undefined : certsDir;
     let reader: AuditReader;
     let given: string[] = [];
     let key: { source: string; reason: string } | null = null;
     try {
       if (values.admin) {
-        reader = remoteReader(values.admin, readAdminToken(certsDir));
+        reader = remoteReader(adminUrl(values.admin), readAdminToken(certsDir));
         given = loadTrustedKeys(values.key ?? [], null).map((k) => k.text);
       } else {
-        const dataDir = values.data ?? './data';
-        const choice = chooseLogKeys({ dataDir, keyArgs: values.key ?? [], certsDir: values.certs });
+        const choice = chooseLogKeys({ dataDir, keyArgs: values.key ?? [], certsDir: explicitCerts, defaultCertsDir: certsDir });
         reader = await openLocalReader({ dataDir, certsDir, keys: choice.keys, witnessFiles: values.witness ?? [] });
         key = { source: choice.source, reason: choice.reason };
         if (!values.json) process.stderr.write(keyChoiceLine(choice) + '\n');
