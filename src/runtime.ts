@@ -3,13 +3,13 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream, Logger } from 'pino';
-import type { Config } from './config/index.js';
+import { DEFAULT_SHUTDOWN_GRACE_SECONDS, type Config } from './config/index.js';
 import { createLogger } from './log/index.js';
 import { PolicyStage, createRequestGate, approvalAdminRoutes, type ReloadResult } from './policy/index.js';
 import { loadOrCreateCA } from './ca/index.js';
 import { Upstream, parseConnectTo } from './upstream/index.js';
 import { openAuditLog, auditAdminRoutes, type AuditLog } from './audit/index.js';
-import { createAuthenticator, identityAdminRoutes, upstreamCredential, clientCredentialFinding } from './identity/index.js';
+import { createAuthenticator, identityAdminRoutes, upstreamCredential, clientCredentialFinding, credentialSourceProblems } from './identity/index.js';
 import { createMaskEngine } from './mask/index.js';
 import { createResponseProcessor, maskRequestBody, maskRequestHeaders, maskRequestTarget } from './stream/index.js';
 import { createProxyServer } from './proxy/index.js';
@@ -31,6 +31,12 @@ export interface Running {
   close(): Promise<void>;
   /** SIGTERM/SIGINT: stop, end every session, sign a final checkpoint; resolves false if something failed. */
   shutdown(signal: string): Promise<boolean>;
+  /**
+   * SIGHUP: re-reads the upstream CA files and re-checks the credential sources without dropping a
+   * connection (the policy stage reloads the policy itself). A bad CA file is refused with one log line
+   * and the previous roots stay.
+   */
+  reload(reason: string): { ok: boolean; message: string };
 }
 
 export async function startWiretrail(config: Config, opts: { logDestination?: DestinationStream; banner?: boolean } = {}): Promise<Running> {
@@ -176,11 +182,33 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
       })();
       return closing;
     },
+    reload(reason) {
+      let pems: string[];
+      try {
+        pems = config.upstreamCaFiles.map((f) => readFileSync(f, 'utf8'));
+        upstream.reloadExtraCa(pems);
+      } catch (err) {
+        const message = `upstream CA reload refused (${reason}): ${(err as Error).message.split('\n')[0]}; the previous roots stay in force`;
+        logger.error({ files: config.upstreamCaFiles }, message);
+        return { ok: false, message };
+      }
+      const missing = credentialSourceProblems(policy);
+      for (const m of missing) logger.warn({ reason }, `credential source unavailable: ${m}`);
+      const message = `reloaded (${reason}): ${pems.length} upstream CA files; ${missing.length ? `${missing.length} credential sources unavailable` : 'every credential source available'}`;
+      logger.info({ reason }, message);
+      return { ok: missing.length === 0, message };
+    },
     async shutdown(signal) {
       stopping = true;
-      logger.info({ signal }, 'shutting down');
+      const graceSeconds = config.shutdownGraceSeconds ?? DEFAULT_SHUTDOWN_GRACE_SECONDS;
+      logger.info({ signal, graceSeconds }, 'shutting down: no new connections; in-flight exchanges may finish');
       try {
+        // The admin API stays up meanwhile: /readyz answers 503 "shutting down" so balancers move on.
+        const { cut } = await proxy.drain(graceSeconds * 1000);
         await running.close();
+        const cp = recorder.latestCheckpoint();
+        logger.info({ signal, cut, checkpoint: cp ? cp.size : null }, cut ? `stopped: ${cut} exchanges ended by shutdown after the grace period` : 'stopped: every exchange finished');
+        logger.flush();
         return true;
       } catch (err) {
         logger.error({ signal, err: (err as Error).message }, 'shutdown failed');

@@ -143,6 +143,14 @@ export class StoreUnavailableError extends WiretrailError {
   override readonly proxyStatus = 'proxy_internal_error';
 }
 
+/** wiretrail is shutting down: the grace period ended before this exchange did (SIGTERM). */
+export class ShuttingDownError extends WiretrailError {
+  override readonly name: string = 'ShuttingDownError';
+  override readonly code = 'WT_ERR_SHUTTING_DOWN';
+  override readonly status = 503;
+  override readonly proxyStatus = 'proxy_internal_response';
+}
+
 /** The global buffer budget is spent: the client should retry later (Retry-After). */
 export class OverloadedError extends WiretrailError {
   override readonly name: string = 'OverloadedError';

@@ -10,6 +10,7 @@ import { ANONYMOUS } from './connection.js';
 import { PROXY_AUTHENTICATE } from './exchange.js';
 import { intercept, type InterceptEnv } from './intercept.js';
 import { tunnel } from './tunnel.js';
+import { report } from '../metrics/events.js';
 
 export async function onConnect(env: InterceptEnv, req: IncomingMessage, socket: net.Socket, head: Buffer): Promise<void> {
   const { deps, conns } = env;
@@ -33,6 +34,7 @@ export async function onConnect(env: InterceptEnv, req: IncomingMessage, socket:
     return;
   }
   ctx.decision = deps.policy.decide(target.host);
+  report.policyDecision(ctx.decision.action, ctx.decision.rule);
   const connectMeta: JsonObject = {
     target: `${target.host}:${target.port}`,
     client: ctx.client.address,

@@ -6,10 +6,11 @@ import type net from 'node:net';
 import type { Logger } from 'pino';
 import type { JsonObject, RecordKind, Recorder } from '../audit/types.js';
 import type { Identity } from '../identity/types.js';
-import { StoreUnavailableError, type WiretrailError } from '../errors/index.js';
+import { ShuttingDownError, StoreUnavailableError, type WiretrailError } from '../errors/index.js';
 import { reply, type ReplyTarget } from './reply.js';
 import { newSessionId, type ConnContext } from './session.js';
 import type { MaskEngineLike } from './deps.js';
+import { report } from '../metrics/events.js';
 
 export const ANONYMOUS: Identity = Object.freeze({ kind: 'anonymous', subject: null, groups: [], attributes: {}, expiresAt: null }) as Identity;
 
@@ -20,6 +21,13 @@ export class Connections {
   readonly open = new Set<Duplex>();
   /** Open connections with their client socket, for closing them when their credential ends. */
   private readonly byContext = new Map<ConnContext, Duplex>();
+  /** Set when a shutdown starts: responses say `Connection: close`, sessions end as ended by shutdown. */
+  draining = false;
+  /** Aborted when the shutdown grace period is over: running exchanges end their streams cleanly. */
+  readonly stopping = new AbortController();
+  /** Sessions opened and not yet ended (their end record written), so a shutdown can wait for them. */
+  private readonly unended = new Set<ConnContext>();
+  private onAllEnded: (() => void) | null = null;
 
   constructor(
     private readonly recorder: Recorder,
@@ -30,7 +38,11 @@ export class Connections {
   /** Tracks a client socket until it closes. */
   adopt(socket: Duplex): void {
     this.open.add(socket);
-    socket.once('close', () => this.open.delete(socket));
+    report.connection(1);
+    socket.once('close', () => {
+      this.open.delete(socket);
+      report.connection(-1);
+    });
   }
 
   create(socket: net.Socket, host: string, port: number, scheme: 'https' | 'http', identity: Identity): ConnContext {
@@ -52,6 +64,7 @@ export class Connections {
     this.contexts.set(socket, ctx);
     this.byContext.set(ctx, socket);
     socket.once('close', () => this.byContext.delete(ctx));
+    this.unended.add(ctx);
     return ctx;
   }
 
@@ -87,10 +100,47 @@ export class Connections {
     }
   }
 
+  /** Exchanges in flight on every open connection. */
+  inflight(): Promise<void>[] {
+    const out: Promise<void>[] = [];
+    for (const s of this.open) for (const p of this.of(s)?.inflight ?? []) out.push(p);
+    return out;
+  }
+
+  /** Resolves once no exchange is in flight (new ones may start while waiting: waits for them too). */
+  async idle(): Promise<void> {
+    for (let pending = this.inflight(); pending.length; pending = this.inflight()) await Promise.allSettled(pending);
+  }
+
+  /** Resolves once every session has written its end record, or after `maxMs`. */
+  ended(maxMs: number): Promise<void> {
+    if (!this.unended.size) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, maxMs);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.onAllEnded = done;
+    });
+  }
+
+  /** A ShuttingDownError for an exchange the grace period cut short. */
+  shutdownError(): ShuttingDownError {
+    return new ShuttingDownError('wiretrail is shutting down: the stream was ended after the shutdown grace period');
+  }
+
   /** The one decision line per connection, and the session's closing record. */
-  async finish(ctx: ConnContext, extra: Record<string, unknown> = {}): Promise<void> {
-    if (ctx.ended) return;
+  finish(ctx: ConnContext, extra: Record<string, unknown> = {}): Promise<void> {
+    if (ctx.ended) return Promise.resolve();
     ctx.ended = true;
+    return this.writeEnd(ctx, extra).finally(() => {
+      this.unended.delete(ctx);
+      if (!this.unended.size) this.onAllEnded?.();
+    });
+  }
+
+  private async writeEnd(ctx: ConnContext, extra: Record<string, unknown>): Promise<void> {
     // Exchanges still writing their last records (client abort) come before the session's end.
     await Promise.allSettled([...ctx.inflight]);
     this.logger.info(
@@ -109,11 +159,12 @@ export class Connections {
         ...(ctx.error ? { error: ctx.error } : {}),
         ...(ctx.refusal ? { refusal: ctx.refusal } : {}),
         ...extra,
+        ...(this.draining ? { endedBy: 'shutdown' } : {}),
       },
       'connection',
     );
     try {
-      await this.recorder.endSession(ctx.session, { requests: ctx.requests });
+      await this.recorder.endSession(ctx.session, { requests: ctx.requests, ...(this.draining ? { endedBy: 'shutdown' } : {}) });
     } catch (err) {
       this.logger.error({ session: ctx.session, err: (err as Error).message }, 'could not close audit session');
     }

@@ -22,6 +22,7 @@ import { agentFromUserAgent } from './user-agent.js';
 import { bodyForward } from './signed-requests.js';
 import type { BufferBudget, BudgetLease } from './budget.js';
 import type { Connections } from './connection.js';
+import { report, secondsSince } from '../metrics/events.js';
 import type { ConnContext } from './session.js';
 import type { ProxyDeps, ProxyLimits } from './deps.js';
 
@@ -93,6 +94,10 @@ export async function handleExchange(
   res.on('close', () => {
     if (!finished) x.abort.abort();
   });
+  // A shutdown lets this exchange finish; only when its grace period is over is the exchange stopped.
+  if (conns.draining) res.setHeader('connection', 'close');
+  const stop = () => x.abort.abort();
+  conns.stopping.signal.addEventListener('abort', stop, { once: true });
   try {
     await checkStillAllowed(x);
     await forwardExchange(x);
@@ -102,6 +107,8 @@ export async function handleExchange(
   } finally {
     finished = true;
     x.lease.release();
+    conns.stopping.signal.removeEventListener('abort', stop);
+    report.exchange(target.host, ctx.decision.action, res.headersSent ? res.statusCode : 0);
   }
 }
 
@@ -188,11 +195,13 @@ async function forwardExchange(x: Exchange): Promise<void> {
   const agent = agentFromUserAgent(req.headers['user-agent']);
   if (agent) requestMeta.agent = { name: agent.name, version: agent.version };
   await x.record('request', requestMeta, metadataOnly ? undefined : masked.body);
+  for (const f of masked.findings) report.masked(f.rule);
   for (const [k, v] of Object.entries(cred.set)) headers[k.toLowerCase()] = v;
   // A held stream already told the client its body is identity-encoded SSE.
   if (gate?.streamStarted) delete headers['accept-encoding'];
 
   let upRes;
+  const sent = process.hrtime.bigint();
   try {
     upRes = await deps.upstream.request({
       scheme: target.scheme,
@@ -205,9 +214,11 @@ async function forwardExchange(x: Exchange): Promise<void> {
       signal: x.abort.signal,
     });
   } catch (err) {
+    if (x.conns.stopping.signal.aborted) throw x.conns.shutdownError();
     if (x.abort.signal.aborted) throw new ClientGoneError('client disconnected before the upstream answered');
     throw describeUpstreamError(err, target.host);
   }
+  report.upstreamTtfb(secondsSince(sent));
   await streamResponse(x, ex, upRes, sides.response, metadataOnly);
 }
 
@@ -258,12 +269,18 @@ async function streamResponse(x: Exchange, ex: { method: string; host: string; p
   const recordChunk = (meta: JsonObject, body: Buffer) => (metadataOnly ? x.recordNow('chunk', { ...meta, sha256: sha256Hex(body) }) : x.recordNow('chunk', meta, body));
   const out = new RecordedResponse(res, recordChunk, writeHead);
   let upstreamBytes = 0;
+  // Past the shutdown grace period a silent upstream must not hold the stream open.
+  const cut = () => upRes.destroy(x.conns.shutdownError());
+  x.conns.stopping.signal.addEventListener('abort', cut, { once: true });
+  upRes.once('close', () => x.conns.stopping.signal.removeEventListener('abort', cut));
   try {
     for await (const chunk of upRes as AsyncIterable<Buffer>) {
       const at = Date.now();
+      const t = process.hrtime.bigint();
       upstreamBytes += chunk.length;
       const plain = decoder ? await decodeChunk(decoder, chunk) : chunk;
       await out.commit(await processor.push(plain), at);
+      report.chunkForward(secondsSince(t));
       if (res.destroyed || processor.broken) break;
     }
     if (res.destroyed) throw new ClientGoneError('client disconnected mid-stream');
@@ -289,6 +306,17 @@ async function streamResponse(x: Exchange, ex: { method: string; host: string; p
   } catch (err) {
     decoder?.destroy();
     if (err instanceof StoreUnavailableError) throw err;
+    if (x.conns.stopping.signal.aborted && !res.destroyed) {
+      // The shutdown grace period is over: end the client's stream cleanly with what was recorded.
+      await out.commitPartial(processor.abort());
+      upRes.destroy();
+      const stopped = x.conns.shutdownError();
+      await x.record('error', { phase: 'response-body', reason: stopped.message, code: stopped.code, endedBy: 'shutdown', chunks: out.chunks, upstreamBytes, withheldBytes: out.withheldBytes });
+      ctx.error = 'ended-by-shutdown';
+      out.closeHead();
+      res.end();
+      return;
+    }
     // Upstream died, its body was undecodable, or the client left: keep what was held back, masked, in the
     // record. Bytes no record covers were never sent.
     await out.commitPartial(processor.abort());
@@ -318,6 +346,7 @@ async function streamResponse(x: Exchange, ex: { method: string; host: string; p
     ttfbMs: tHead - x.started,
     findings: processor.findings.map((f) => f.rule),
   });
+  for (const f of processor.findings) report.masked(f.rule);
   res.end();
 }
 

@@ -13,6 +13,7 @@ import { handleExchange } from './exchange.js';
 import { forwardable } from './headers.js';
 import type { InterceptEnv } from './intercept.js';
 import type { ConnContext } from './session.js';
+import { report } from '../metrics/events.js';
 
 const NOT_A_SERVER = 'this is a forward proxy: use absolute-form http:// URLs or CONNECT (set HTTPS_PROXY / HTTP_PROXY)';
 
@@ -40,6 +41,7 @@ export async function onPlainRequest(env: InterceptEnv, req: IncomingMessage, re
   }
   ctx.identity = authOutcome.identity;
   ctx.decision = deps.policy.decide(target.host);
+  report.policyDecision(ctx.decision.action, ctx.decision.rule);
   const meta: JsonObject = { target: `${target.host}:${target.port}`, client: ctx.client.address, decision: ctx.decision.action, reason: ctx.decision.reason, rule: ctx.decision.rule, identity: identityMeta(ctx.identity), scheme: 'http' };
   if (ctx.decision.action === 'deny') {
     await conns.refuse(ctx, http, new PolicyDeniedError(ctx.decision.reason), { meta });

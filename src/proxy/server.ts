@@ -15,9 +15,23 @@ import { checkInterval, createInnerServer, MAX_HEADER_BYTES } from './inner.js';
 import type { InterceptEnv } from './intercept.js';
 import { DEFAULT_LIMITS, type ProxyDeps, type ProxyLimits } from './deps.js';
 
+export interface DrainResult {
+  /** Exchanges still running when the grace period ended (their streams were ended as by shutdown). */
+  cut: number;
+}
+
+/** How long exchanges stopped after the grace period get to record their end before sockets close. */
+const STOP_SETTLE_MS = 5_000;
+
 export interface ProxyServer {
   listen(port: number, host: string): Promise<AddressInfo>;
   close(): Promise<void>;
+  /**
+   * Graceful stop: accept nothing new, let in-flight exchanges finish for up to `graceMs`, then end the
+   * rest cleanly (recorded as ended by shutdown), close every connection and wait for every session's
+   * end record. The recorder stays open (the caller closes it, signing the final checkpoint).
+   */
+  drain(graceMs: number): Promise<DrainResult>;
   readonly server: http.Server;
 }
 
@@ -70,6 +84,29 @@ export function createProxyServer(deps: ProxyDeps): ProxyServer {
           resolve(server.address() as AddressInfo);
         });
       });
+    },
+    async drain(graceMs) {
+      conns.draining = true;
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      inner.closeIdleConnections();
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<'expired'>((resolve) => (timer = setTimeout(() => resolve('expired'), graceMs)));
+      const outcome = await Promise.race([conns.idle().then(() => 'idle' as const), expired]);
+      clearTimeout(timer);
+      let cut = 0;
+      if (outcome === 'expired') {
+        cut = conns.inflight().length;
+        conns.stopping.abort();
+        await Promise.race([conns.idle(), new Promise((r) => setTimeout(r, STOP_SETTLE_MS).unref())]);
+      }
+      // Left: idle keep-alive connections and blind tunnels. Closing them ends their sessions.
+      for (const s of conns.open) s.destroy();
+      server.closeAllConnections();
+      inner.closeAllConnections();
+      await stopped;
+      await conns.ended(STOP_SETTLE_MS);
+      return { cut };
     },
     async close() {
       await watch.stop();

@@ -8,6 +8,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import type { Duplex, Readable } from 'node:stream';
 import { WiretrailError, type ProxyErrorType } from '../errors/index.js';
 import { resolveTarget, type ConnectToRule, type ResolveOptions, type Resolved } from './resolve.js';
+import { X509Certificate } from 'node:crypto';
 
 export { parseConnectTo, resolveTarget, type ConnectToRule, type Resolved } from './resolve.js';
 export { isNonPublicAddress, BlockedAddressError } from './address-guard.js';
@@ -90,7 +91,7 @@ export function describeUpstreamError(err: unknown, host: string): WiretrailErro
 export class Upstream {
   private readonly agents = new Map<string, http.Agent>();
   // Built once: parsing ~150 roots per connection would dominate new-connection cost.
-  private readonly secureContext: tls.SecureContext;
+  private secureContext: tls.SecureContext;
   private readonly connectTimeoutMs: number;
   private readonly idleTimeoutMs: number;
 
@@ -98,6 +99,23 @@ export class Upstream {
     this.secureContext = tls.createSecureContext({ ca: [...systemRoots(), ...opts.extraCa] });
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 10_000;
     this.idleTimeoutMs = opts.idleTimeoutMs ?? 10 * 60_000;
+  }
+
+  /** Replaces the extra trusted roots (SIGHUP): new upstream connections verify with them; pooled ones were verified already. */
+  reloadExtraCa(extraCa: readonly string[]): void {
+    // createSecureContext accepts PEM armour around garbage silently: parse every certificate first.
+    extraCa.forEach((pem, i) => {
+      const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+      if (!blocks.length) throw new Error(`upstream CA file ${i + 1} holds no PEM certificate`);
+      for (const b of blocks) {
+        try {
+          new X509Certificate(b);
+        } catch (err) {
+          throw new Error(`upstream CA file ${i + 1}: not a valid certificate (${(err as Error).message})`);
+        }
+      }
+    });
+    this.secureContext = tls.createSecureContext({ ca: [...systemRoots(), ...extraCa] });
   }
 
   /** Resolves and checks a target (for tunnels, which dial it themselves). */

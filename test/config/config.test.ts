@@ -106,7 +106,7 @@ t.test('every command accepts --config and reads its folders from it', async (t)
   writeFileSync(join(dir, 'wt.yaml'), 'data: nodata\ncerts: empty-certs\n');
   const v = await runCliHere(['verify', '--config', join(dir, 'wt.yaml')]);
   t.equal(v.code, 1);
-  t.match(v.stderr, new RegExp(join(dir, 'nodata').replace(/[/.]/g, '\\$&')), 'verify looks in the data folder the config names');
+  t.match(v.stderr, new RegExp(join(dir, 'empty-certs').replace(/[/.]/g, '\\$&')), 'verify looks for keys in the certs folder the config names');
   const ca = await runCliHere(['ca', 'info'], { WIRETRAIL_CERTS: join(dir, 'empty-certs') });
   t.equal(ca.code, 1);
   t.match(ca.stderr, /empty-certs/, 'ca info looks in WIRETRAIL_CERTS');

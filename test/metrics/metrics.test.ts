@@ -68,10 +68,20 @@ t.test('metrics appear without a token and move under traffic', async (t) => {
     t.equal(r.status, 200);
     await r.text();
   }
+  const reqLabels = 'host="api.openai.com",decision="intercept",status="200"';
+  await until(async () => (sample(await scrape(), 'wiretrail_requests_total', reqLabels) ?? 0) >= 3);
   const after = await scrape();
+  t.equal(sample(after, 'wiretrail_requests_total', reqLabels), 3, 'requests counted by host, decision, status');
   t.equal(sample(after, 'wiretrail_leaf_cache_entries'), 1, 'one leaf for api.openai.com');
   t.ok((sample(after, 'wiretrail_audit_append_seconds_count') ?? 0) >= 6, 'audit appends timed');
+  t.equal(sample(after, 'wiretrail_upstream_ttfb_seconds_count'), 3, 'one TTFB per upstream request');
+  t.ok((sample(after, 'wiretrail_chunk_forward_seconds_count') ?? 0) >= 3, 'stream chunks timed');
+  t.ok((sample(after, 'wiretrail_masked_secrets_total', 'rule="openai-project-key"') ?? sample(after, 'wiretrail_masked_secrets_total', 'rule="openai-api-key"') ?? 0) >= 3, `masked secrets counted by rule: ${after.split('\n').filter((l) => l.startsWith('wiretrail_masked')).join('; ')}`);
+  const tunnels = sample(after, 'wiretrail_connections_open') ?? 0;
+  t.ok(tunnels >= 1, 'the keep-alive tunnels are open');
+  t.equal(sample(after, 'wiretrail_policy_decisions_total', 'action="intercept",rule="api.openai.com"'), tunnels, 'one policy decision per CONNECT');
   await dispatcher.close();
+  await until(async () => sample(await scrape(), 'wiretrail_connections_open') === 0);
   await until(async () => sample(await scrape(), 'wiretrail_checkpoint_age_seconds') !== null);
   t.ok(sample(await scrape(), 'wiretrail_checkpoint_age_seconds')! < 60, 'a recent checkpoint');
 

@@ -13,7 +13,9 @@ const USAGE = `wiretrail start [--config FILE] [--listen HOST:PORT] [--admin HOS
   Every setting can also come from WIRETRAIL_<KEY> (e.g. WIRETRAIL_LISTEN, WIRETRAIL_LIMITS_MAX_REQUEST_BODY_BYTES)
   or the --config file (WIRETRAIL_CONFIG); precedence: flags > environment > config file > defaults.
   \`wiretrail config show\` prints the effective values and where each came from.
-  SIGTERM/SIGINT end every session, sign a final checkpoint and exit 0.`;
+  SIGTERM/SIGINT: no new connections; in-flight streams get --shutdown-grace-seconds (default 30), then are
+  ended cleanly (recorded as ended by shutdown); every session ends, a final checkpoint is signed, exit 0.
+  SIGHUP re-reads the upstream CA files and re-checks the credential sources (and the policy).`;
 
 export const START_OPTIONS = {
   ...DIR_OPTIONS,
@@ -58,6 +60,8 @@ export const command: Command = {
     };
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
+    // Upstream CA files and credential sources; never exits the process (the default SIGHUP action would).
+    process.on('SIGHUP', () => running.reload('SIGHUP'));
     // Policy reload: validated first; a bad file is refused with one log line and the old policy stays.
     process.on('SIGHUP', () => void running.reloadPolicy('SIGHUP'));
     // Keep running until a signal arrives.
