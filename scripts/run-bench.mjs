@@ -10,7 +10,7 @@ import { join } from 'node:path';
 const root = new URL('..', import.meta.url).pathname;
 const argv = process.argv.slice(2);
 const quick = argv.includes('--quick');
-let benches = ['proxy', 'audit', 'mask', 'stream'];
+let benches = ['proxy', 'audit', 'mask', 'stream', 'metrics'];
 const passThrough = [];
 const positional = [];
 for (let i = 0; i < argv.length; i++) {
@@ -19,12 +19,12 @@ for (let i = 0; i < argv.length; i++) {
   else if (a === '--help') {
     console.log('usage: npm run bench -- [--quick] [--benches proxy,audit,mask,stream] [--no-mitmproxy] [--only s1,...,s6] [--cpu-prof DIR]');
     process.exit(0);
-  } else if (['proxy', 'audit', 'mask', 'stream'].includes(a) && !a.startsWith('-')) positional.push(a);
+  } else if (['proxy', 'audit', 'mask', 'stream', 'metrics'].includes(a) && !a.startsWith('-')) positional.push(a);
   else passThrough.push(a);
 }
 // `npm run bench -- mask` (bench names as words) runs just those
 if (positional.length) benches = positional;
-const known = new Set(['proxy', 'audit', 'mask', 'stream']);
+const known = new Set(['proxy', 'audit', 'mask', 'stream', 'metrics']);
 for (const b of benches) {
   if (!known.has(b)) {
     console.error(`run-bench: unknown bench "${b}" (known: ${[...known].join(', ')})`);
@@ -38,6 +38,7 @@ const ARGS = {
   audit: [quick ? '20000' : '200000'],
   mask: [quick ? '128' : '512'],
   stream: [quick ? '1000' : '4000'],
+  metrics: [quick ? '200000' : '1000000'],
 };
 
 const started = Date.now();
