@@ -2,11 +2,12 @@
 // Keys: --key pins exactly the given keys; otherwise the log's own certs folder (see audit/key-choice.ts).
 // One stderr line says which key file was used and why.
 import type { Command } from '../main.js';
+import { parseReplica, verifyReplicas, type Replica } from '../replicas.js';
 import { CliError, parse, settings, adminUrl } from '../args.js';
 import { readAdminToken } from '../../admin/client.js';
 import { openLocalReader, remoteReader, loadTrustedKeys, chooseLogKeys, keyChoiceLine, ReaderError, type AuditReader, type VerifyReport } from '../../audit/index.js';
 
-const USAGE = 'wiretrail verify [--config FILE] [--data DIR] [--certs DIR] [--key PUBKEY]... [--witness FILE]... [--admin URL] [--json]';
+const USAGE = 'wiretrail verify [--config FILE] [--data DIR[:CERTS]]... [--certs DIR] [--key PUBKEY]... [--witness FILE]... [--admin URL] [--json]';
 
 export const command: Command = {
   summary: 'verify the audit log: chains, Merkle tree, signed checkpoints, rollback',
@@ -14,7 +15,7 @@ export const command: Command = {
     const { values } = parse(
       argv,
       {
-        data: { type: 'string' },
+        data: { type: 'string', multiple: true },
         certs: { type: 'string' },
         key: { type: 'string', multiple: true },
         witness: { type: 'string', multiple: true },
@@ -27,7 +28,9 @@ export const command: Command = {
       process.stdout.write(`usage: ${USAGE}\n`);
       return 0;
     }
-    const eff = settings(values);
+    // Several --data DIR[:CERTS]: one report per replica (src/cli/replicas.ts).
+    if ((values.data?.length ?? 0) > 1) return verifySideBySide(values.data!.map(parseReplica), values.key ?? [], values.json === true);
+    const eff = settings({ ...values, data: values.data?.[0] });
     const { certsDir, dataDir } = eff.config;
     // --certs, WIRETRAIL_CERTS or the config file name the keys' folder as explicitly as --certs did.
     const explicitCerts = eff.values.get('certs')!.source === 'default' ? undefined : certsDir;
@@ -77,6 +80,19 @@ export const command: Command = {
     return 0;
   },
 };
+
+async function verifySideBySide(replicas: Replica[], keyArgs: string[], json: boolean): Promise<number> {
+  const results = await verifyReplicas(replicas, keyArgs);
+  if (json) process.stdout.write(JSON.stringify(results, null, 2) + '\n');
+  let failed = 0;
+  for (const r of results) {
+    const bad = r.error ?? (r.report && !r.report.ok ? `FAILED${r.report.problem!.seq !== null ? ` at seq ${r.report.problem!.seq}` : ''}: ${r.report.problem!.message}` : null);
+    if (bad) failed++;
+    if (!json) process[bad ? 'stderr' : 'stdout'].write(`replica ${r.data} (${r.report?.origin ?? 'unknown origin'}): ${bad ?? summary(r.report!)}\n`);
+  }
+  if (!json) process.stdout.write(`${results.length - failed} of ${results.length} replicas verified\n`);
+  return failed ? 1 : 0;
+}
 
 function summary(r: VerifyReport): string {
   const parts = [
