@@ -85,10 +85,11 @@ export function createAdminServer(opts: {
       sendJson(res, h.ok ? 200 : 503, h);
       return;
     }
-    if (opts.ui && (await uiHandled(opts.ui, req, res, url))) return;
     const route = routes.find(
       (r) => r.method === req.method && (r.path.endsWith('/') ? url.pathname.startsWith(r.path) : url.pathname === r.path),
     );
+    // Registered routes first (/metrics and /readyz live outside /v1/); the UI serves the other pages.
+    if (!route && opts.ui && (await uiHandled(opts.ui, req, res, url))) return;
     if (!route) {
       const pathKnown = routes.some((r) => (r.path.endsWith('/') ? url.pathname.startsWith(r.path) : url.pathname === r.path));
       sendJson(res, pathKnown ? 405 : 404, { error: pathKnown ? 'method not allowed' : 'no such endpoint' });
