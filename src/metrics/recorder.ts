@@ -14,6 +14,12 @@ export function timedRecorder(inner: Recorder): Recorder {
       );
       return p;
     },
+    appendSync(input) {
+      const start = process.hrtime.bigint();
+      const r = inner.appendSync(input);
+      report.auditAppend(Number(process.hrtime.bigint() - start) / 1e9);
+      return r;
+    },
     endSession: (session, meta) => inner.endSession(session, meta),
     get writable() {
       return inner.writable;
