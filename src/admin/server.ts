@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync, chmodSync, mkdirSync } from 'n
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { sendJson, type AdminRoute } from './types.js';
+import { markAdminSession, sendJson, type AdminRoute } from './types.js';
 import { ADMIN_TOKEN_FILE } from './client.js';
 import { allowedHostNames, checkAdminRequest, isLoopbackHost } from './guard.js';
 import type { AdminUi } from './ui/index.js';
@@ -90,6 +90,9 @@ export function createAdminServer(opts: {
     );
     // Registered routes first (/metrics and /readyz live outside /v1/); the UI serves the other pages.
     if (!route && opts.ui && (await uiHandled(opts.ui, req, res, url))) return;
+    // A logged-in UI session stands for the admin token (routes that authenticate callers themselves,
+    // such as approvals, accept it through isAdminSession).
+    if (opts.ui?.authenticated(req) === true && !req.headers.authorization) markAdminSession(req);
     if (!route) {
       const pathKnown = routes.some((r) => (r.path.endsWith('/') ? url.pathname.startsWith(r.path) : url.pathname === r.path));
       sendJson(res, pathKnown ? 405 : 404, { error: pathKnown ? 'method not allowed' : 'no such endpoint' });

@@ -13,6 +13,19 @@ export interface AdminRoute {
   handler(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void>;
 }
 
+// Set by the admin server on a request that carries a logged-in UI session (the admin token was
+// presented at login), so routes that authenticate callers themselves can accept it as admin.
+const ADMIN_SESSION = Symbol('wiretrail.adminSession');
+
+export function markAdminSession(req: IncomingMessage): void {
+  (req as IncomingMessage & { [ADMIN_SESSION]?: true })[ADMIN_SESSION] = true;
+}
+
+/** True when the admin server found a logged-in admin UI session on this request. */
+export function isAdminSession(req: IncomingMessage): boolean {
+  return (req as IncomingMessage & { [ADMIN_SESSION]?: true })[ADMIN_SESSION] === true;
+}
+
 /** Writes a JSON response; errors are one-line messages under `error`, never secrets. */
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const data = Buffer.from(JSON.stringify(body) + '\n');

@@ -3,7 +3,7 @@
 // among the rule's `approvers` (the admin server lets these routes through; they authenticate here).
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { readBody, sendJson, type AdminRoute } from '../admin/types.js';
+import { isAdminSession, readBody, sendJson, type AdminRoute } from '../admin/types.js';
 import type { AuthOutcome } from '../identity/types.js';
 import { ApprovalError, approverLabel, type ApprovalQueue, type Approver, type PendingApproval } from './approvals.js';
 import { parseDurationMs } from './duration.js';
@@ -20,6 +20,7 @@ function sameSecret(a: string, b: string): boolean {
 }
 
 async function approverOf(req: IncomingMessage, deps: ApprovalRouteDeps): Promise<Approver> {
+  if (isAdminSession(req)) return { kind: 'admin', subject: null, groups: [] }; // logged in to the UI with the admin token
   const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
   if (!m) throw new ApprovalError('approver credentials required: Authorization: Bearer <admin token or OIDC token>', 401);
   const token = m[1]!;
