@@ -7,8 +7,8 @@
 // so a well-behaved upstream never picks another. Downstream stages only ever see identity bodies; the
 // client gets the decoded body without Content-Encoding/Content-Length.
 import type { IncomingHttpHeaders, OutgoingHttpHeaders } from 'node:http';
-import { BodyDecoder, decodeBody, parseContentEncoding, supportedCodings } from '../stream/content-encoding.js';
-import { UndecodableRequestError, UndecodableResponseError } from '../errors/index.js';
+import { BodyDecoder, DecodedTooLargeError, MAX_DECODED_PER_CHUNK, decodeBody, parseContentEncoding, supportedCodings } from '../stream/content-encoding.js';
+import { BodyTooLargeError, UndecodableRequestError, UndecodableResponseError } from '../errors/index.js';
 
 function header(h: IncomingHttpHeaders, name: string): string | undefined {
   const v = h[name];
@@ -37,6 +37,7 @@ export async function decodeChunk(decoder: BodyDecoder, chunk: Buffer): Promise<
   try {
     return await decoder.write(chunk);
   } catch (err) {
+    if (err instanceof DecodedTooLargeError) throw new UndecodableResponseError(`upstream response chunk decodes to more than ${MAX_DECODED_PER_CHUNK} bytes (decompression bomb?); nothing undecoded was forwarded`, { cause: err });
     throw new UndecodableResponseError(`upstream response body does not match its Content-Encoding (${(err as NodeJS.ErrnoException).code ?? 'corrupt'}); nothing undecoded was forwarded`, { cause: err });
   }
 }
@@ -50,15 +51,17 @@ export async function decodeEnd(decoder: BodyDecoder): Promise<Buffer> {
 }
 
 /** The request body as identity bytes, and the request headers without the coding; refuses what it cannot read. */
-export function decodeRequest(headers: IncomingHttpHeaders, body: Buffer): { body: Buffer; headers: IncomingHttpHeaders; decoded: boolean } {
+export function decodeRequest(headers: IncomingHttpHeaders, body: Buffer, maxBytes: number): { body: Buffer; headers: IncomingHttpHeaders; decoded: boolean } {
   const raw = header(headers, 'content-encoding');
   const codings = parseContentEncoding(raw);
   if (codings === null) throw new UndecodableRequestError(`request Content-Encoding "${String(raw).slice(0, 60)}" cannot be decoded, so it cannot be masked; not forwarded`);
   if (codings.length === 0) return { body, headers, decoded: false };
   let plain: Buffer;
   try {
-    plain = decodeBody(body, codings);
+    plain = decodeBody(body, codings, maxBytes);
   } catch (err) {
+    // A decompression bomb: the decoded body is bounded like a plain one (max_request_body_bytes).
+    if (err instanceof DecodedTooLargeError) throw new BodyTooLargeError(`request body decodes to more than ${maxBytes} bytes; not forwarded`);
     throw new UndecodableRequestError(`request body does not match its Content-Encoding (${(err as NodeJS.ErrnoException).code ?? 'corrupt'}); not forwarded`, { cause: err });
   }
   return { body: plain, headers: without(headers, ['content-encoding', 'content-length', 'content-md5']), decoded: true };

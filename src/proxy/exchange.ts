@@ -132,7 +132,7 @@ async function forwardExchange(x: Exchange): Promise<void> {
   const ex = { method: req.method ?? 'GET', host: target.host, path: target.path, requestHeaders: req.headers };
   const rawBody = await readBody(req, x.limits.maxRequestBodyBytes, x.lease);
   // Decoded at the edge; an undecodable body is refused here, before anything is forwarded (body-coding.ts).
-  const plain = decodeRequest(req.headers, rawBody);
+  const plain = decodeRequest(req.headers, rawBody, x.limits.maxRequestBodyBytes);
   ex.requestHeaders = plain.headers;
   // Request rules: nothing is recorded as a request or sent upstream before the policy allows it.
   const gate = deps.gate

@@ -7,7 +7,23 @@ import type { Transform } from 'node:stream';
 type Coding = 'gzip' | 'deflate' | 'br' | 'zstd';
 
 const zstdDecompress = (zlib as unknown as { createZstdDecompress?: () => Transform }).createZstdDecompress;
-const zstdDecompressSync = (zlib as unknown as { zstdDecompressSync?: (b: Buffer) => Buffer }).zstdDecompressSync;
+const zstdDecompressSync = (zlib as unknown as { zstdDecompressSync?: (b: Buffer, o?: { maxOutputLength?: number }) => Buffer }).zstdDecompressSync;
+
+/**
+ * Decompression bombs: a few KB of gzip or brotli expand to GBs. Whole bodies decode into at most
+ * the request-body limit; a streamed response chunk into at most this much (its text is masked and
+ * recorded before the next chunk is read, so this is also the largest buffer one chunk can cost).
+ */
+export const MAX_DECODED_PER_CHUNK = 16 * 1024 * 1024;
+const DEFAULT_MAX_DECODED_BODY = 32 * 1024 * 1024;
+
+/** Thrown when decoding would exceed its bound (code ERR_DECODED_TOO_LARGE). */
+export class DecodedTooLargeError extends RangeError {
+  readonly code = 'ERR_DECODED_TOO_LARGE';
+  constructor(limit: number) {
+    super(`decoded body exceeds ${limit} bytes (decompression bomb?)`);
+  }
+}
 const zstdCompressSync = (zlib as unknown as { zstdCompressSync?: (b: Buffer) => Buffer }).zstdCompressSync;
 
 /** The codings this Node can decode (zstd only where zlib has it). */
@@ -44,6 +60,7 @@ function looksZlibWrapped(b: Buffer): boolean {
 class Step {
   private stream: Transform | null = null;
   private out: Buffer[] = [];
+  private outBytes = 0;
   private failure: Error | null = null;
   private pendingReject: ((e: Error) => void) | null = null;
   private head: Buffer | null = null; // deflate: first bytes kept until the wrapper can be told
@@ -66,7 +83,11 @@ class Step {
         s = zstdDecompress!();
         break;
     }
-    s.on('data', (d: Buffer) => this.out.push(d));
+    s.on('data', (d: Buffer) => {
+      this.outBytes += d.length;
+      if (this.outBytes > MAX_DECODED_PER_CHUNK) s.destroy(new DecodedTooLargeError(MAX_DECODED_PER_CHUNK));
+      else this.out.push(d);
+    });
     s.on('error', (e: Error) => {
       this.failure = e;
       const r = this.pendingReject;
@@ -80,6 +101,7 @@ class Step {
   private drain(): Buffer {
     const b = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out);
     this.out = [];
+    this.outBytes = 0;
     return b;
   }
 
@@ -168,24 +190,31 @@ export class BodyDecoder {
 }
 
 /** Whole-buffer decode (request bodies). Throws on corrupt input. */
-export function decodeBody(body: Buffer, codings: Coding[]): Buffer {
+export function decodeBody(body: Buffer, codings: Coding[], maxBytes = DEFAULT_MAX_DECODED_BODY): Buffer {
   let b = body;
-  for (const c of [...codings].reverse()) {
-    switch (c) {
-      case 'gzip':
-        b = zlib.gunzipSync(b);
-        break;
-      case 'deflate':
-        b = looksZlibWrapped(b) ? zlib.inflateSync(b) : zlib.inflateRawSync(b);
-        break;
-      case 'br':
-        b = zlib.brotliDecompressSync(b);
-        break;
-      case 'zstd':
-        b = zstdDecompressSync!(b);
-        break;
+  const o = { maxOutputLength: maxBytes };
+  try {
+    for (const c of [...codings].reverse()) {
+      switch (c) {
+        case 'gzip':
+          b = zlib.gunzipSync(b, o);
+          break;
+        case 'deflate':
+          b = looksZlibWrapped(b) ? zlib.inflateSync(b, o) : zlib.inflateRawSync(b, o);
+          break;
+        case 'br':
+          b = zlib.brotliDecompressSync(b, o);
+          break;
+        case 'zstd':
+          b = zstdDecompressSync!(b, o);
+          break;
+      }
     }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') throw new DecodedTooLargeError(maxBytes);
+    throw err;
   }
+  if (b.length > maxBytes) throw new DecodedTooLargeError(maxBytes);
   return b;
 }
 

@@ -143,6 +143,7 @@ export function createAdminUi(opts: UiOptions): AdminUi {
       }
       return handleSession(res, id);
     }
+    if (p === '/ui/approvals') return redirect(res, '/#approvals'); // the webhook's link target
     if (p === '/checkpoints') return sendHtml(res, 200, checkpointsPage(await opts.source.checkpoints(100)));
     if (p === '/ui/events') {
       if (!live.add(res)) send(res, 503, 'text/plain; charset=utf-8', 'too many live views open\n', { 'retry-after': '10' });
