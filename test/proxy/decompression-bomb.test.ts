@@ -1,7 +1,7 @@
 // Decompression bombs from both sides: a few KB of gzip/brotli that expand to hundreds of MB. The
 // request side is bounded by max_request_body_bytes after decoding (413, nothing forwarded); a
 // response chunk that decodes past the per-chunk bound is refused (502), nothing undecoded forwarded;
-// the proxy's memory does not follow the bomb.
+// what the proxy holds or sends never follows the bomb (RSS figures belong in bench/, not here).
 import t from 'tap';
 import zlib from 'node:zlib';
 import { spawn } from 'node:child_process';
@@ -56,22 +56,19 @@ t.test('whole-body decode is bounded (unit)', async (t) => {
 
 t.test('a gzip-bomb request body is refused with 413 and never forwarded', async (t) => {
   const before = upstream.seen.length;
-  const rssBefore = process.memoryUsage().rss;
   const text = await curl(['-H', 'content-encoding: gzip', '-H', 'content-type: application/json', '--data-binary', '@-', 'https://api.openai.com/v1/chat/completions'], gzBomb);
   t.match(text, /^HTTP\/1\.1 413/m);
   t.match(text, /proxy-status: wiretrail; error=http_request_error/i);
   t.equal(upstream.seen.length, before, 'nothing reached the upstream');
-  t.ok(process.memoryUsage().rss - rssBefore < 128 * 1024 * 1024, 'memory did not follow the 256 MiB bomb');
   const denies = (await allSessions(h)).flat().filter((r) => r.kind === 'deny' && r.meta.code === 'WT_ERR_BODY_TOO_LARGE');
   t.ok(denies.length >= 1, 'the refusal is recorded');
 });
 
 // Brotli packs 256 MiB of zeros into a few hundred bytes: one network chunk would expand into all of
 // it. The decoder holds at most MAX_DECODED_PER_CHUNK of output at a time and then cuts the stream, so
-// neither the proxy's memory nor the client's download follows the bomb.
+// the client's download (and what the proxy holds) stays bounded.
 t.test('a brotli-bomb response is cut once its decoded output passes the bound', async (t) => {
   t.ok(brBomb.length < 16 * 1024, `the bomb fits one TLS record (${brBomb.length} bytes)`);
-  const rssBefore = process.memoryUsage().rss;
   const size = await new Promise<number>((resolve) => {
     const p = spawn('curl', ['-sS', '-o', '/dev/null', '-w', '%{size_download}', '--max-time', '60', '--proxy', h.proxyUrl, '--cacert', h.caPath, 'https://api.openai.com/v1/models/br-bomb'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
@@ -79,5 +76,4 @@ t.test('a brotli-bomb response is cut once its decoded output passes the bound',
     p.on('close', () => resolve(Number(out) || 0));
   });
   t.ok(size <= 2 * MAX_DECODED_PER_CHUNK, `the client got at most two bounded pieces (${size} bytes of 256 MiB)`);
-  t.ok(process.memoryUsage().rss - rssBefore < 160 * 1024 * 1024, 'memory did not follow the bomb');
 });
