@@ -54,7 +54,11 @@ t.test('pruned bodies are gone from the data folder (grep), kept bodies stay', a
   t.ok(v.prunedBodies >= old.length, `verify reports ${v.prunedBodies} pruned bodies`);
   const recs = await log.readSession('old');
   t.ok(recs.filter((r) => r.kind === 'chunk').every((r) => r.bodyPruned && r.body === null), 'the old records say their bodies were pruned');
+  // Read back, not grepped: snappy may store a random marker that shares a 4-byte run with earlier
+  // bytes as a back-reference, so a grep can miss a body that is there (the grep's reach is shown
+  // above, before the prune).
+  const keptBodies = (await log.readSession('new')).filter((r) => r.kind === 'chunk').map((r) => String(r.body));
   await log.close();
   t.same([...grep(dataDir, old)], [], 'no pruned body is anywhere in the data folder');
-  t.equal(grep(dataDir, kept).size, kept.length, 'bodies inside retention are all still there');
+  t.same(keptBodies, kept.map((m) => `data: ${m}\n\n`), 'bodies inside retention are all still there');
 });
