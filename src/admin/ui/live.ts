@@ -5,6 +5,8 @@ import type { SessionCatalog } from '../../transcript/index.js';
 import { sessionRow } from './pages.js';
 
 const MAX_LISTENERS = 32;
+/** Sessions remembered as already pushed; past it the memory is dropped (a row may be re-sent, harmlessly). */
+const MAX_SEEN = 10_000;
 
 export class LiveSessions {
   private readonly listeners = new Set<ServerResponse>();
@@ -50,6 +52,7 @@ export class LiveSessions {
     for (const f of rows.reverse()) {
       const version = f.lastTs * 1000 + f.requests;
       if (this.seen.get(f.session) === version) continue;
+      if (this.seen.size >= MAX_SEEN) this.seen.clear();
       this.seen.set(f.session, version);
       const data = JSON.stringify({ session: f.session, row: sessionRow(f).value });
       for (const res of this.listeners) res.write(`event: session\ndata: ${data}\n\n`);
