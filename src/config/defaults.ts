@@ -13,12 +13,13 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
 /** How long SIGTERM waits for in-flight exchanges and streams before ending them. */
 export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 30;
 
+/** The proxy's limits; the runtime hands them to the proxy through its deps (the proxy keeps no defaults). */
 export interface Limits {
   maxRequestBodyBytes: number;
-  /** Global budget for request bodies held in memory (proxy default when absent). */
-  maxBufferedBytes?: number;
-  /** How often open connections' credentials are re-checked (proxy default when absent). */
-  credentialRecheckMs?: number;
+  /** Request-body bytes held in memory across all exchanges at once (global budget; 503 + Retry-After beyond). */
+  maxBufferedBytes: number;
+  /** How often open connections' credentials are re-checked (revocation, expiry); 0 turns it off. */
+  credentialRecheckMs: number;
   /** Cap on one SSE event / NDJSON line of a response (a bigger one ends the stream; stream default when absent). */
   maxEventBytes?: number;
   handshakeTimeoutMs: number;
@@ -29,6 +30,10 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Readonly<Limits> = Object.freeze({
   maxRequestBodyBytes: 32 * 1024 * 1024,
+  // Two maximum-size bodies at once: a held body costs ~4× its size while it is decoded and masked as text
+  // (bench/dos.ts measured +391 MiB RSS for three 31 MiB bodies), so 64 MiB keeps a flood near 300 MiB.
+  maxBufferedBytes: 64 * 1024 * 1024,
+  credentialRecheckMs: 2_000,
   handshakeTimeoutMs: 10_000,
   headersTimeoutMs: 15_000,
   tunnelIdleTimeoutMs: 15 * 60_000,

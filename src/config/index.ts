@@ -89,8 +89,8 @@ function toConfig(v: Map<string, ResolvedValue>): Config {
       tunnelIdleTimeoutMs: get('limits.tunnel_idle_timeout_ms'),
       upstreamIdleTimeoutMs: get('limits.upstream_idle_timeout_ms'),
       ...(opt<number>('limits.max_event_bytes') ? { maxEventBytes: opt<number>('limits.max_event_bytes') } : {}),
-      ...(opt<number>('limits.max_buffered_bytes') ? { maxBufferedBytes: opt<number>('limits.max_buffered_bytes') } : {}),
-      ...(opt<number>('limits.credential_recheck_ms') !== undefined ? { credentialRecheckMs: opt<number>('limits.credential_recheck_ms') } : {}),
+      maxBufferedBytes: get('limits.max_buffered_bytes'),
+      credentialRecheckMs: get('limits.credential_recheck_ms'),
     },
     audit: {
       retentionDays: opt('audit.retention_days'),

@@ -3,6 +3,7 @@
 import type { SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { Recorder } from '../audit/types.js';
+import type { Limits } from '../config/defaults.js';
 import type { Authenticator, Identity } from '../identity/types.js';
 import type { Policy, HostSettings, RequestGate } from '../policy/index.js';
 import type { Upstream } from '../upstream/index.js';
@@ -35,29 +36,11 @@ export interface CertificateSource {
   contextFor(host: string): SecureContext;
 }
 
-export interface ProxyLimits {
-  maxRequestBodyBytes: number;
-  /** Request-body bytes held in memory across all exchanges at once (global budget; 503 + Retry-After beyond). */
-  maxBufferedBytes: number;
-  handshakeTimeoutMs: number;
-  headersTimeoutMs: number;
-  tunnelIdleTimeoutMs: number;
-  /** How often open connections' credentials are re-checked (revocation, expiry); 0 turns it off. */
-  credentialRecheckMs: number;
-  /** Cap on one SSE event / NDJSON line of a response; the stream stage's default when unset. */
-  maxEventBytes?: number;
-}
-
-export const DEFAULT_LIMITS: ProxyLimits = {
-  maxRequestBodyBytes: 32 * 1024 * 1024,
-  // Two maximum-size bodies at once: a held body costs ~4× its size while it is decoded and masked as text
-  // (bench/dos.ts measured +391 MiB RSS for three 31 MiB bodies), so 64 MiB keeps a flood near 300 MiB.
-  maxBufferedBytes: 64 * 1024 * 1024,
-  handshakeTimeoutMs: 10_000,
-  headersTimeoutMs: 15_000,
-  tunnelIdleTimeoutMs: 15 * 60_000,
-  credentialRecheckMs: 2_000,
-};
+/**
+ * The limits the proxy enforces. Their defaults live in the configuration model (src/config/defaults.ts
+ * DEFAULT_LIMITS); the runtime passes the effective values in `ProxyDeps.limits`, so the proxy keeps none.
+ */
+export type ProxyLimits = Omit<Limits, 'upstreamIdleTimeoutMs'>;
 
 export interface ProxyDeps {
   /** Read once per exchange; may be a getter over a reloadable policy. */
@@ -72,5 +55,5 @@ export interface ProxyDeps {
   stream: StreamStage;
   credentials: CredentialStage;
   logger: Logger;
-  limits?: Partial<ProxyLimits>;
+  limits: ProxyLimits;
 }

@@ -13,7 +13,7 @@ import { onConnect } from './connect.js';
 import { onPlainRequest } from './forward.js';
 import { checkInterval, createInnerServer, MAX_HEADER_BYTES } from './inner.js';
 import type { InterceptEnv } from './intercept.js';
-import { DEFAULT_LIMITS, type ProxyDeps, type ProxyLimits } from './deps.js';
+import type { ProxyDeps } from './deps.js';
 
 export interface DrainResult {
   /** Exchanges still running when the grace period ended (their streams were ended as by shutdown). */
@@ -43,7 +43,7 @@ function outerParseError(err: NodeJS.ErrnoException): WiretrailError {
 }
 
 export function createProxyServer(deps: ProxyDeps): ProxyServer {
-  const limits: ProxyLimits = { ...DEFAULT_LIMITS, ...deps.limits };
+  const limits = deps.limits;
   const conns = new Connections(deps.recorder, deps.logger, deps.mask);
   const budget = new BufferBudget(limits.maxBufferedBytes);
   const inner = createInnerServer(deps, limits, budget, conns);

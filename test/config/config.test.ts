@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCliHere } from '../helpers/cli.js';
 import { preflight } from '../../src/cli/preflight.js';
-import { loadConfig } from '../../src/config/index.js';
+import { loadConfig, DEFAULT_LIMITS } from '../../src/config/index.js';
 
 const root = new URL('../..', import.meta.url).pathname;
 const bin = join(root, 'bin', 'wiretrail.js');
@@ -71,6 +71,22 @@ t.test('precedence: flag > WIRETRAIL_* > config file > default, each value with 
   t.match(text.stdout, /^listen\s+127\.0\.0\.1:7101\s+env WIRETRAIL_LISTEN$/m);
   t.match(text.stdout, /^admin\s+127\.0\.0\.1:7002\s+file .*wt\.yaml$/m);
   t.match(text.stdout, /^shutdown_grace_seconds\s+5\s+file/m);
+});
+
+t.test('limit defaults live in the configuration model only; the proxy takes the effective ones through its deps', async (t) => {
+  const eff = loadConfig({}, {}, tmp('limits'));
+  t.same(eff.config.limits, DEFAULT_LIMITS, 'every proxy limit has its default in src/config');
+  for (const key of ['limits.max_buffered_bytes', 'limits.credential_recheck_ms']) {
+    t.equal(eff.values.get(key)!.source, 'default', `${key} is shown with its default by config show`);
+  }
+  t.equal(eff.config.limits.maxBufferedBytes, 64 * 1024 * 1024);
+  t.equal(eff.config.limits.credentialRecheckMs, 2_000);
+  const env = loadConfig({}, { WIRETRAIL_LIMITS_MAX_BUFFERED_BYTES: '1000', WIRETRAIL_LIMITS_CREDENTIAL_RECHECK_MS: '0' }, tmp('limits'));
+  t.same([env.config.limits.maxBufferedBytes, env.config.limits.credentialRecheckMs], [1000, 0], 'and the environment overrides them (0 turns the re-check off)');
+  const proxy = await import('../../src/proxy/index.js');
+  t.notOk('DEFAULT_LIMITS' in proxy, 'the proxy exports no limit defaults of its own');
+  const src = readdirSync(join(root, 'src/proxy')).filter((f) => f.endsWith('.ts')).map((f) => readFileSync(join(root, 'src/proxy', f), 'utf8')).join('\n');
+  t.notMatch(src, /\b(maxRequestBodyBytes|maxBufferedBytes|handshakeTimeoutMs|headersTimeoutMs|tunnelIdleTimeoutMs|credentialRecheckMs)\s*:\s*[\d(]/, 'no limit default is typed in src/proxy');
 });
 
 t.test('config show masks credentials and bad values name their source', async (t) => {

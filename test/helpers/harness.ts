@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { startWiretrail, type Running } from '../../src/runtime.js';
 import type { Config } from '../../src/config/index.js';
-import { DEFAULT_LIMITS } from '../../src/proxy/index.js';
+import { DEFAULT_LIMITS } from '../../src/config/index.js';
 
 export interface Harness extends Running {
   dir: string;

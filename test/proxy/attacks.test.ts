@@ -7,6 +7,7 @@ import { startMockUpstream } from '../helpers/mock-upstream.js';
 import { startHarness } from '../helpers/harness.js';
 import { rawExchange, connectTunnel, tlsOver, httpOver } from '../helpers/raw.js';
 import { allRecords } from '../helpers/records.js';
+import { DEFAULT_LIMITS } from '../../src/config/index.js';
 
 const trusted = await startMockUpstream();
 const untrusted = await startMockUpstream({ hosts: ['api.anthropic.com'] });
@@ -34,7 +35,7 @@ const h = await startHarness({
     `banner.test:7000:127.0.0.1:${bannerPort}`,
     `ollama.internal:11434:127.0.0.1:${ollamaPort}`,
   ],
-  config: { limits: { maxRequestBodyBytes: 1 << 20, handshakeTimeoutMs: 1500, headersTimeoutMs: 1000, tunnelIdleTimeoutMs: 60_000, upstreamIdleTimeoutMs: 60_000 } },
+  config: { limits: { ...DEFAULT_LIMITS, maxRequestBodyBytes: 1 << 20, handshakeTimeoutMs: 1500, headersTimeoutMs: 1000, tunnelIdleTimeoutMs: 60_000, upstreamIdleTimeoutMs: 60_000 } },
 });
 const port = h.proxy.port;
 t.teardown(async () => {

@@ -7,6 +7,7 @@ import { startMockUpstream } from '../helpers/mock-upstream.js';
 import { startHarness } from '../helpers/harness.js';
 import { connectTunnel } from '../helpers/raw.js';
 import { allRecords } from '../helpers/records.js';
+import { DEFAULT_LIMITS } from '../../src/config/index.js';
 
 const upstream = await startMockUpstream();
 const HANDSHAKE_TIMEOUT = 10_000;
@@ -14,7 +15,7 @@ const h = await startHarness({
   policy: 'egress: audit\nintercept: [api.openai.com]\n',
   upstreamCa: [upstream.caFile],
   connectTo: [`api.openai.com:443:127.0.0.1:${upstream.port}`],
-  config: { limits: { maxRequestBodyBytes: 1 << 20, handshakeTimeoutMs: HANDSHAKE_TIMEOUT, headersTimeoutMs: 5000, tunnelIdleTimeoutMs: 60_000, upstreamIdleTimeoutMs: 60_000 } },
+  config: { limits: { ...DEFAULT_LIMITS, maxRequestBodyBytes: 1 << 20, handshakeTimeoutMs: HANDSHAKE_TIMEOUT, headersTimeoutMs: 5000, tunnelIdleTimeoutMs: 60_000, upstreamIdleTimeoutMs: 60_000 } },
 });
 t.teardown(async () => {
   await h.stop();

@@ -9,7 +9,7 @@ import { startHarness } from '../helpers/harness.js';
 import { connectTunnel, tlsOver } from '../helpers/raw.js';
 import { allRecords } from '../helpers/records.js';
 import { SseParser } from '../../src/stream/index.js';
-import { DEFAULT_LIMITS } from '../../src/proxy/index.js';
+import { DEFAULT_LIMITS } from '../../src/config/index.js';
 
 const KEY = 'sk-proj-' + 'Zq8Lm3Nv7Bx2Cw9Rt4Yp6Hs1Jd5Gf0Kk2Wm7Qa3Ee9Ru';
 const GH = 'ghp_' + 'A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8';

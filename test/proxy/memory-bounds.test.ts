@@ -8,6 +8,7 @@ import { startMockUpstream } from '../helpers/mock-upstream.js';
 import { startHarness } from '../helpers/harness.js';
 import { connectTunnel, tlsOver, httpOver } from '../helpers/raw.js';
 import { allRecords } from '../helpers/records.js';
+import { DEFAULT_LIMITS } from '../../src/config/index.js';
 
 const upstream = await startMockUpstream();
 let onPremSeen = 0;
@@ -27,7 +28,7 @@ const h = await startHarness({
   policy: 'egress: audit\nintercept: [api.openai.com, ollama.internal]\n',
   upstreamCa: [upstream.caFile],
   connectTo: [`api.openai.com:443:127.0.0.1:${upstream.port}`, `ollama.internal:11434:127.0.0.1:${onPremPort}`, `audit.internal:8080:127.0.0.1:${onPremPort}`],
-  config: { limits: { maxRequestBodyBytes: 3 * MiB, maxBufferedBytes: 7 * MiB, handshakeTimeoutMs: 5000, headersTimeoutMs: 5000, tunnelIdleTimeoutMs: 60_000, upstreamIdleTimeoutMs: 60_000 } },
+  config: { limits: { ...DEFAULT_LIMITS, maxRequestBodyBytes: 3 * MiB, maxBufferedBytes: 7 * MiB, handshakeTimeoutMs: 5000, headersTimeoutMs: 5000, tunnelIdleTimeoutMs: 60_000, upstreamIdleTimeoutMs: 60_000 } },
 });
 t.teardown(async () => {
   await h.stop();

@@ -9,6 +9,7 @@ import { connectTunnel, tlsOver } from '../helpers/raw.js';
 import { allRecords } from '../helpers/records.js';
 import { TokenStore } from '../../src/identity/token-store.js';
 import { createStaticToken } from '../../src/identity/authenticator.js';
+import { DEFAULT_LIMITS } from '../../src/config/index.js';
 
 const upstream = await startMockUpstream();
 const echo = net.createServer((s) => s.on('data', (d) => s.write(d)));
@@ -20,7 +21,7 @@ const h = await startHarness({
   policy: 'egress: audit\nauth: required\nintercept: [api.openai.com]\ntunnel: [echo.test]\n',
   upstreamCa: [upstream.caFile],
   connectTo: [`api.openai.com:443:127.0.0.1:${upstream.port}`, `echo.test:7000:127.0.0.1:${echoPort}`],
-  config: { limits: { maxRequestBodyBytes: 1 << 20, handshakeTimeoutMs: 5000, headersTimeoutMs: 5000, tunnelIdleTimeoutMs: 15 * 60_000, upstreamIdleTimeoutMs: 60_000, credentialRecheckMs: RECHECK_MS } },
+  config: { limits: { ...DEFAULT_LIMITS, maxRequestBodyBytes: 1 << 20, handshakeTimeoutMs: 5000, headersTimeoutMs: 5000, tunnelIdleTimeoutMs: 15 * 60_000, upstreamIdleTimeoutMs: 60_000, credentialRecheckMs: RECHECK_MS } },
 });
 const store = await TokenStore.open(h.dataDir);
 t.teardown(async () => {

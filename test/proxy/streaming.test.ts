@@ -8,6 +8,7 @@ import { startHarness } from '../helpers/harness.js';
 import { sessionsWithKind } from '../helpers/records.js';
 import { connectTunnel } from '../helpers/raw.js';
 import { StoreUnavailableError } from '../../src/audit/index.js';
+import { DEFAULT_LIMITS } from '../../src/config/index.js';
 
 let upstreamClosedEarly = 0;
 const chat = openaiHandler();
@@ -45,7 +46,7 @@ const mock = await startMockUpstream({
 const h = await startHarness({
   upstreamCa: [mock.caFile],
   connectTo: [`api.openai.com:443:127.0.0.1:${mock.port}`],
-  config: { limits: { maxRequestBodyBytes: 1 << 20, handshakeTimeoutMs: 1000, headersTimeoutMs: 1000, tunnelIdleTimeoutMs: 60_000, upstreamIdleTimeoutMs: 60_000 } },
+  config: { limits: { ...DEFAULT_LIMITS, maxRequestBodyBytes: 1 << 20, handshakeTimeoutMs: 1000, headersTimeoutMs: 1000, tunnelIdleTimeoutMs: 60_000, upstreamIdleTimeoutMs: 60_000 } },
 });
 t.teardown(async () => {
   await h.stop();
