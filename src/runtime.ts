@@ -54,6 +54,7 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
     ...(config.audit.origin ? { origin: config.audit.origin } : {}),
     ...(config.audit.checkpointIntervalMs ? { checkpointIntervalMs: config.audit.checkpointIntervalMs } : {}),
     ...(config.audit.checkpointEveryRecords ? { checkpointEveryRecords: config.audit.checkpointEveryRecords } : {}),
+    ...(config.audit.maxIngestLagBytes ? { maxIngestLagBytes: config.audit.maxIngestLagBytes } : {}),
     ...(config.audit.witness ? { witness: config.audit.witness } : {}),
     ...(config.audit.retentionDays ? { retentionDays: config.audit.retentionDays } : {}),
   });

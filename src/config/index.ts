@@ -29,6 +29,7 @@ export interface Config {
     retentionDays?: number;
     checkpointIntervalMs?: number;
     checkpointEveryRecords?: number;
+    maxIngestLagBytes?: number;
     origin?: string;
     witness?: { file?: string; url?: string };
   };
@@ -96,6 +97,7 @@ function toConfig(v: Map<string, ResolvedValue>): Config {
       retentionDays: opt('audit.retention_days'),
       checkpointIntervalMs: opt('audit.checkpoint_interval_ms'),
       checkpointEveryRecords: opt('audit.checkpoint_every_records'),
+      maxIngestLagBytes: opt('audit.max_ingest_lag_bytes'),
       origin: opt('audit.origin'),
       witness: witnessFile || witnessUrl ? { ...(witnessFile ? { file: witnessFile } : {}), ...(witnessUrl ? { url: witnessUrl } : {}) } : undefined,
     },

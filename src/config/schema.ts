@@ -39,6 +39,8 @@ export const configSchema = z
         retention_days: positiveInt.optional(),
         checkpoint_interval_ms: positiveInt.optional(),
         checkpoint_every_records: positiveInt.optional(),
+        /** Recorded bytes waiting for LevelDB above which new intercepted work gets 503 (memory bound). */
+        max_ingest_lag_bytes: positiveInt.optional(),
         origin: z.string().optional(),
         witness: z.object({ file: z.string().optional(), url: z.string().url().optional() }).strict().optional(),
       })

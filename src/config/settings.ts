@@ -53,6 +53,7 @@ export const SETTINGS: readonly Setting[] = [
   { key: 'audit.retention_days', kind: 'int', default: null },
   { key: 'audit.checkpoint_interval_ms', kind: 'int', default: null },
   { key: 'audit.checkpoint_every_records', kind: 'int', default: null },
+  { key: 'audit.max_ingest_lag_bytes', kind: 'int', default: null },
   { key: 'audit.origin', kind: 'string', default: null },
   { key: 'audit.witness.file', kind: 'path', default: null },
   { key: 'audit.witness.url', kind: 'url', default: null, secret: true },

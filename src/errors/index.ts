@@ -141,7 +141,14 @@ export class StoreUnavailableError extends WiretrailError {
   override readonly code = 'WT_ERR_STORE_UNAVAILABLE';
   override readonly status = 503;
   override readonly proxyStatus = 'proxy_internal_error';
+  constructor(message: string, options: WiretrailErrorOptions = {}) {
+    // The store recovers by itself (ingest catches up, a failed write is retried every 0.25-5 s): say when to come back.
+    super(message, { ...options, headers: { 'retry-after': String(STORE_RETRY_AFTER_SECONDS), ...options.headers } });
+  }
 }
+
+/** Retry-After of a 503 while the audit store cannot record (seconds). */
+export const STORE_RETRY_AFTER_SECONDS = 2;
 
 /** wiretrail is shutting down: the grace period ended before this exchange did (SIGTERM). */
 export class ShuttingDownError extends WiretrailError {
