@@ -18,6 +18,7 @@ import { CheckpointPublisher } from './publish.js';
 import { encodeSummary, mergeAgents, mergeUsers, summaryOf, type SessionState } from './session-state.js';
 import { readPrunedBefore } from './read.js';
 import type { Frame } from './segment.js';
+import { report } from '../metrics/events.js';
 
 /** One record on its way into LevelDB. */
 export interface IngestItem {
@@ -251,6 +252,7 @@ export class Ingester {
     }
     if (ops.length) await this.database.batch(ops, { sync: this.opts.sync });
     this.stored = size;
+    if (fresh.length) report.auditBatch(fresh.length); // records per LevelDB batch (wiretrail_audit_batch_records)
     for (const st of touched) {
       st.committed = summaryOf(st);
       if (st.ended) this.sessions.delete(st.session);

@@ -74,6 +74,7 @@ t.test('metrics appear without a token and move under traffic', async (t) => {
   t.equal(sample(after, 'wiretrail_requests_total', reqLabels), 3, 'requests counted by host, decision, status');
   t.equal(sample(after, 'wiretrail_leaf_cache_entries'), 1, 'one leaf for api.openai.com');
   t.ok((sample(after, 'wiretrail_audit_append_seconds_count') ?? 0) >= 6, 'audit appends timed');
+  t.ok((sample(after, 'wiretrail_audit_batch_records_sum') ?? 0) >= 6, 'records counted through the ingester\'s store batches');
   t.equal(sample(after, 'wiretrail_upstream_ttfb_seconds_count'), 3, 'one TTFB per upstream request');
   t.ok((sample(after, 'wiretrail_chunk_forward_seconds_count') ?? 0) >= 3, 'stream chunks timed');
   t.ok((sample(after, 'wiretrail_masked_secrets_total', 'rule="openai-project-key"') ?? sample(after, 'wiretrail_masked_secrets_total', 'rule="openai-api-key"') ?? 0) >= 3, `masked secrets counted by rule: ${after.split('\n').filter((l) => l.startsWith('wiretrail_masked')).join('; ')}`);
