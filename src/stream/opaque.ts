@@ -108,6 +108,31 @@ const OLLAMA_MESSAGE = ['role', 'images.*', 'tool_calls.*.id'];
 const OLLAMA_REQUEST = ['model', 'images.*', 'context.*', ...OLLAMA_MESSAGE.map((p) => `messages.*.${p}`)];
 const OLLAMA_RESPONSE = ['model', 'created_at', 'done_reason', 'context.*', ...OLLAMA_MESSAGE.map((p) => `message.${p}`)];
 
+// ---- AWS Bedrock -----------------------------------------------------------------------------
+// Converse content blocks are keyed by kind ({text}, {image}, {toolUse}, {reasoningContent}…); `p` is
+// the random padding Bedrock adds to every stream event.
+const CONV_SOURCE = ['format', 'source.bytes', 'source.s3Location.uri'];
+const CONV_BLOCK = [
+  ...['image', 'document', 'video'].flatMap((k) => CONV_SOURCE.map((p) => `${k}.${p}`)),
+  'toolUse.toolUseId',
+  'toolResult.toolUseId',
+  'toolResult.status',
+  'reasoningContent.reasoningText.signature',
+  'reasoningContent.redactedContent',
+  'cachePoint.type',
+];
+const CONVERSE_REQUEST = ['modelId', 'messages.*.role', ...CONV_BLOCK.map((p) => `messages.*.content.*.${p}`), 'system.*.cachePoint.type', 'toolConfig.tools.*.cachePoint.type'];
+const CONVERSE_RESPONSE = [
+  'p',
+  'role',
+  'stopReason',
+  'start.toolUse.toolUseId',
+  'delta.reasoningContent.signature',
+  'delta.reasoningContent.redactedContent',
+  'output.message.role',
+  ...CONV_BLOCK.map((p) => `output.message.content.*.${p}`),
+];
+
 const PATHS: Record<Api, Record<Side, string[]>> = {
   'openai-chat': { request: CHAT_REQUEST, response: CHAT_RESPONSE },
   'openai-completions': { request: ['model'], response: CHAT_RESPONSE },
@@ -116,6 +141,10 @@ const PATHS: Record<Api, Record<Side, string[]>> = {
   gemini: { request: GEMINI_REQUEST, response: GEMINI_RESPONSE },
   'ollama-chat': { request: OLLAMA_REQUEST, response: OLLAMA_RESPONSE },
   'ollama-generate': { request: OLLAMA_REQUEST, response: OLLAMA_RESPONSE },
+  'bedrock-converse': { request: CONVERSE_REQUEST, response: CONVERSE_RESPONSE },
+  // InvokeModel carries the model's own body: Anthropic Messages for Claude (the stream adapter switches
+  // to the inner format's schema when a chunk shows another one)
+  'bedrock-invoke': { request: ['anthropic_version', ...ANTHROPIC_REQUEST], response: ['p', ...ANTHROPIC_RESPONSE] },
 };
 
 interface MutableNode {

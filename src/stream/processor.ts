@@ -9,7 +9,9 @@ import { Lane, type Json } from './lane.js';
 import { NdjsonParser } from './ndjson-parser.js';
 import { opaqueSchema } from './opaque.js';
 import { apiFromPath, confirmApi, framingOf, getHeader, type Api } from './select.js';
-import { DEFAULT_MAX_EVENT_SIZE, SseParser, type EventTooLargeError, type SseItem } from './sse-parser.js';
+import { DEFAULT_MAX_EVENT_SIZE, SseParser, type SseItem } from './sse-parser.js';
+import { EventStreamParser } from './eventstream.js';
+import { brokenStreamFrame, frameToMsg, msgToFrame } from './eventstream-frames.js';
 import { serializeEvent, serializeItem } from './sse-serializer.js';
 import type { ExchangeMeta, Finding, MaskSession, Output, ProcessorOptions, ResponseMasks, ResponseMeta, ResponseProcessor } from './types.js';
 
@@ -17,7 +19,13 @@ import type { ExchangeMeta, Finding, MaskSession, Output, ProcessorOptions, Resp
 const JSON_MAX_BYTES = 32 * 1024 * 1024;
 const EMPTY: Buffer = Buffer.alloc(0);
 
-type Mode = 'sse' | 'ndjson' | 'json' | 'text' | 'none';
+type Mode = 'sse' | 'ndjson' | 'json' | 'eventstream' | 'text' | 'none';
+
+/** Why a stream could not be read on (an oversize event, a bad event-stream frame). */
+interface StreamBreak {
+  code: string;
+  message: string;
+}
 
 /** Headers that describe the upstream bytes, not the body we send once we re-serialise it. */
 const BODY_HEADERS = new Set(['content-encoding', 'content-length', 'content-md5']);
@@ -64,12 +72,13 @@ class Processor implements ResponseProcessor {
   private decodeFailed = false;
   private readonly sse: SseParser | null;
   private readonly ndjson: NdjsonParser | null;
+  private readonly frames: EventStreamParser | null;
   private readonly lanes: LaneCtx[] = [];
   private jsonParts: Buffer[] = [];
   private jsonSize = 0;
   private textFallbackFromJson = false;
   private finished = false;
-  private brokenBy: EventTooLargeError | null = null;
+  private brokenBy: StreamBreak | null = null;
 
   constructor(ex: ExchangeMeta, res: ResponseMeta, mask: ResponseMasks, opts: ProcessorOptions = {}) {
     const codings = parseContentEncoding(getHeader(res.headers, 'content-encoding'));
@@ -78,7 +87,8 @@ class Processor implements ResponseProcessor {
     this.hint = apiFromPath(ex.path);
     const framing = framingOf(contentType);
     if (codings === null) this.mode = 'none'; // an encoding we cannot decode: nothing can be masked
-    else if (!noBody && this.hint && framing) this.mode = framing;
+    // AWS event streams are parsed for the Bedrock APIs only; elsewhere they are binary text (masked in the record)
+    else if (!noBody && this.hint && framing && (framing !== 'eventstream' || this.hint.startsWith('bedrock-'))) this.mode = framing;
     else this.mode = 'text';
     this.api = this.mode === 'text' || this.mode === 'none' ? null : this.hint;
 
@@ -89,6 +99,7 @@ class Processor implements ResponseProcessor {
     const maxEvent = opts.maxEventSize ?? DEFAULT_MAX_EVENT_SIZE;
     this.sse = this.mode === 'sse' ? new SseParser(maxEvent) : null;
     this.ndjson = this.mode === 'ndjson' ? new NdjsonParser(maxEvent) : null;
+    this.frames = this.mode === 'eventstream' ? new EventStreamParser(maxEvent) : null;
 
     if (this.mode !== 'none') this.lanes.push({ lane: new Lane(mask.record), record: true, adapter: null, out: [] });
     if (!this.clientRaw && mask.client) this.lanes.push({ lane: new Lane(mask.client), record: false, adapter: null, out: [] });
@@ -128,7 +139,7 @@ class Processor implements ResponseProcessor {
       }
     }
     if (decoded.length > 0) this.feed(decoded);
-    const tooLarge = this.sse?.error ?? this.ndjson?.error ?? null;
+    const tooLarge = this.sse?.error ?? this.ndjson?.error ?? this.frames?.error ?? null;
     if (tooLarge) {
       this.brokenBy = tooLarge;
       this.decoder?.destroy();
@@ -168,7 +179,7 @@ class Processor implements ResponseProcessor {
       if (l.out.length === 0) continue;
       const s = l.out.length === 1 ? l.out[0]! : l.out.join('');
       l.out = [];
-      const b = s.length === 0 ? EMPTY : Buffer.from(s, l.text?.latin1 ? 'latin1' : 'utf8');
+      const b = s.length === 0 ? EMPTY : Buffer.from(s, l.text?.latin1 || this.mode === 'eventstream' ? 'latin1' : 'utf8');
       if (l.record) record = b;
       else client = b;
     }
@@ -182,6 +193,9 @@ class Processor implements ResponseProcessor {
         break;
       case 'ndjson':
         for (const line of this.ndjson!.push(decoded)) this.message({ data: line }, ndjsonLine);
+        break;
+      case 'eventstream':
+        for (const m of this.frames!.push(decoded)) this.message(frameToMsg(m), msgToFrame);
         break;
       case 'json':
         if (this.textFallbackFromJson) {
@@ -252,7 +266,7 @@ class Processor implements ResponseProcessor {
     }
   }
 
-  private message(msg: Msg, write: (m: Msg) => string): void {
+  private message(msg: Msg, write: (m: Msg, lane: Lane) => string): void {
     // parsed once; every lane but the last gets its own copy, since adapters edit in place
     let parsed: Json | undefined;
     if (msg.data !== '' && msg.data !== '[DONE]') {
@@ -276,7 +290,7 @@ class Processor implements ResponseProcessor {
         // an adapter must never take the stream down: pass the message on, masked as text
         msgs = [{ ...lm, data: l.lane.text(msg.data) }];
       }
-      for (const m of msgs) l.out.push(write(m));
+      for (const m of msgs) l.out.push(write(m, l.lane));
     }
   }
 
@@ -300,6 +314,14 @@ class Processor implements ResponseProcessor {
         this.finishAdapters(ndjsonLine);
         if (this.brokenBy) this.brokenTail(this.ndjson!.tail(), '');
         break;
+      case 'eventstream': {
+        const { tail } = this.frames!.end();
+        this.finishAdapters(msgToFrame);
+        // a message cut short or refused: the record keeps its bytes (masked); the client never gets them
+        if (this.brokenBy) this.brokenTail(tail.toString('latin1'), brokenStreamFrame(this.brokenBy.message));
+        else if (tail.length) for (const l of this.lanes) if (l.record) l.out.push(l.lane.text(tail.toString('latin1')));
+        break;
+      }
       case 'json':
         if (this.textFallbackFromJson) this.finishText();
         else this.finishJson();
@@ -325,7 +347,7 @@ class Processor implements ResponseProcessor {
     }
   }
 
-  private finishAdapters(write: (m: Msg) => string): void {
+  private finishAdapters(write: (m: Msg, lane: Lane) => string): void {
     if (!this.resolved) return; // no message ever came: nothing is held
     for (const l of this.lanes) {
       let msgs: Msg[] = [];
@@ -334,7 +356,7 @@ class Processor implements ResponseProcessor {
       } catch {
         msgs = [];
       }
-      for (const m of msgs) l.out.push(write(m));
+      for (const m of msgs) l.out.push(write(m, l.lane));
     }
   }
 

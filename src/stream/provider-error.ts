@@ -1,6 +1,6 @@
 // Error bodies in each provider's own shape, so an SDK that refuses or retries on a provider error
 // shows wiretrail's reason the way it shows the provider's (openai-node reads error.message,
-// anthropic-sdk error.error.message, Gemini clients error.message/status, Ollama error).
+// anthropic-sdk error.error.message, Gemini clients error.message/status, Ollama error, AWS SDKs message).
 import type { Api } from './select.js';
 
 export interface ProviderError {
@@ -24,6 +24,10 @@ export function providerError(api: Api | null, status: number, message: string):
     case 'ollama-chat':
     case 'ollama-generate':
       body = { error: message };
+      break;
+    case 'bedrock-converse':
+    case 'bedrock-invoke':
+      body = { message }; // AWS JSON errors: the SDK shows `message`
       break;
     default: // OpenAI chat/completions/responses and compatible APIs (the most common shape)
       body = { error: { message, type: status < 500 ? 'invalid_request_error' : 'server_error', param: null, code: 'wiretrail_refused' } };

@@ -12,9 +12,13 @@ export type Api =
   | 'anthropic-messages'
   | 'gemini'
   | 'ollama-chat'
-  | 'ollama-generate';
+  | 'ollama-generate'
+  /** AWS Bedrock Converse / ConverseStream (the model-independent API). */
+  | 'bedrock-converse'
+  /** AWS Bedrock InvokeModel / InvokeModelWithResponseStream (the model's own JSON, base64 in stream chunks). */
+  | 'bedrock-invoke';
 
-export type Framing = 'sse' | 'ndjson' | 'json';
+export type Framing = 'sse' | 'ndjson' | 'json' | 'eventstream';
 
 export function splitPath(path: string): { pathname: string; query: URLSearchParams } {
   const q = path.indexOf('?');
@@ -30,6 +34,9 @@ export function apiFromPath(path: string): Api | null {
   if (/(^|\/)api\/chat$/.test(p)) return 'ollama-chat'; // also behind a path prefix (Open WebUI's /ollama)
   if (/(^|\/)api\/generate$/.test(p)) return 'ollama-generate';
   if (/:(stream)?[Gg]enerateContent$/.test(p)) return 'gemini';
+  // Bedrock runtime: the model id is one path segment (an ARN arrives percent-encoded)
+  if (/^\/model\/[^/]+\/converse(-stream)?$/.test(p)) return 'bedrock-converse';
+  if (/^\/model\/[^/]+\/invoke(-with-response-stream)?$/.test(p)) return 'bedrock-invoke';
   if (/\/anthropic\/models\/[^/]+:(stream)?[Rr]awPredict$/.test(p)) return 'anthropic-messages'; // Claude on Vertex AI
   if (/(^|\/)(v1\/)?messages$/.test(p) && !/\/threads\//.test(p)) return 'anthropic-messages'; // not Assistants thread messages
   if (/(^|\/)responses(\/[A-Za-z0-9_-]+)?$/.test(p) && !/\/responses\/[^/]+\/input_items$/.test(p)) return 'openai-responses';
@@ -54,6 +61,7 @@ export function framingOf(contentType: string | undefined): Framing | null {
   if (t === 'text/event-stream') return 'sse';
   if (t === 'application/x-ndjson' || t === 'application/ndjson' || t === 'application/jsonl' || t === 'application/x-jsonlines') return 'ndjson';
   if (t === 'application/json' || t.endsWith('+json') || t === 'text/json') return 'json';
+  if (t === 'application/vnd.amazon.eventstream') return 'eventstream';
   return null;
 }
 
@@ -93,6 +101,12 @@ export function accepts(api: Api, v: Json): boolean {
       return 'model' in o && ('message' in o || 'done' in o);
     case 'ollama-generate':
       return 'model' in o && ('response' in o || 'done' in o);
+    case 'bedrock-converse':
+      // stream payloads (the event type is a frame header) and the whole Converse answer; AWS errors are {"message"}
+      return ['role', 'contentBlockIndex', 'stopReason', 'usage', 'metrics', 'output', 'message'].some((k) => k in o);
+    case 'bedrock-invoke':
+      // the model's own JSON (stream chunks wrap it in base64 `bytes`): any object
+      return true;
   }
 }
 

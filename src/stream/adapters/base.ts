@@ -2,12 +2,25 @@
 // it masks the decoded text fields of each message through that lane's channels and returns the
 // messages to emit, possibly with a synthesized message carrying released text before an end signal.
 import type { Json, JsonObj, Lane } from '../lane.js';
+import type { EventHeader } from '../eventstream.js';
 
-/** An SSE event (event name, data, id) or an NDJSON line (data only). */
+/** An SSE event (event name, data, id), an NDJSON line (data only) or an AWS event-stream message. */
 export interface Msg {
   event?: string;
   data: string;
   id?: string;
+  /**
+   * The event-stream frame the message came in (its headers, and how its payload was decoded), so the
+   * serializer re-frames it as it came. Adapters carry it along by spreading the message; a message they
+   * synthesize has none and gets default headers.
+   */
+  frame?: FrameInfo;
+}
+
+export interface FrameInfo {
+  headers: EventHeader[];
+  /** The payload was not UTF-8: `data` holds it as latin1 (one char per byte), masked as text. */
+  latin1: boolean;
 }
 
 export interface StreamAdapter {

@@ -1,6 +1,8 @@
 import type { Lane } from '../lane.js';
 import type { Api } from '../select.js';
 import { AnthropicAdapter } from './anthropic.js';
+import { BedrockConverseAdapter } from './bedrock-converse.js';
+import { BedrockInvokeAdapter } from './bedrock-invoke.js';
 import { textFallback, type Msg, type StreamAdapter } from './base.js';
 import { GeminiAdapter } from './gemini.js';
 import { OllamaAdapter } from './ollama.js';
@@ -22,6 +24,11 @@ export function createAdapter(api: Api, lane: Lane): StreamAdapter {
       return new OllamaAdapter(lane, 'chat');
     case 'ollama-generate':
       return new OllamaAdapter(lane, 'generate');
+    case 'bedrock-converse':
+      return new BedrockConverseAdapter(lane);
+    case 'bedrock-invoke':
+      // the chunks' decoded events go through their own format's adapter (never another bedrock-invoke)
+      return new BedrockInvokeAdapter(lane, (api, l) => (api === 'bedrock-invoke' ? new PassAdapter(l) : createAdapter(api, l)));
   }
 }
 
@@ -42,4 +49,5 @@ export class PassAdapter implements StreamAdapter {
   }
 }
 
+export type { FrameInfo } from './base.js';
 export type { Msg, StreamAdapter };
