@@ -67,6 +67,8 @@ interface CheckpointState {
 }
 
 const EMPTY = Buffer.alloc(0);
+/** How long records wait for more to join their LevelDB batch (readers see them in the tail meanwhile). */
+const COALESCE_MS = 20;
 
 export class Ingester {
   private state: 'open' | 'failed' | 'closed' = 'open';
@@ -77,6 +79,10 @@ export class Ingester {
   private inflight: IngestItem[] = [];
   private pumping = false;
   private idle: Promise<void> = Promise.resolve();
+  /** Starts a delayed pump now (set while one waits for its delay). */
+  private wake: (() => void) | null = null;
+  /** Callers waiting for ingest to catch up: no coalescing delay meanwhile. */
+  private hurry = 0;
   private cp: CheckpointState | null = null;
   private checkpointWanted = false;
   private touchedSinceCp = new Set<SessionState>();
@@ -139,18 +145,49 @@ export class Ingester {
     if (this.frontier.size > (this.cp?.size ?? 0) || this.queue.length) this.wantCheckpoint();
   }
 
+  /**
+   * Starts a pump. Unless someone waits for ingest (hurry), a full batch is queued or a checkpoint is
+   * due, it starts COALESCE_MS later, so records of many turns share one LevelDB batch: each batch
+   * rewrites the partial tree tiles (up to 8 KiB) and touched summaries, so a batch per event-loop
+   * turn under a steady stream multiplied LevelDB's writes, memtable and compaction work.
+   */
   private kick(): void {
-    if (this.pumping || this.state !== 'open') return;
+    if (this.state !== 'open') return;
+    if (this.pumping) {
+      if (this.urgent()) this.wake?.();
+      return;
+    }
     this.pumping = true;
-    // setImmediate lets records of the following turns join the batch.
-    this.idle = new Promise<void>((done) => setImmediate(() => void this.pump().finally(done)));
+    const now = this.urgent();
+    this.idle = new Promise<void>((done) => {
+      const run = () => void this.pump().finally(done);
+      // setImmediate at the least: records of the rest of this turn join the batch.
+      if (now) return void setImmediate(run);
+      const timer = setTimeout(() => {
+        this.wake = null;
+        run();
+      }, COALESCE_MS);
+      this.wake = () => {
+        this.wake = null;
+        clearTimeout(timer);
+        setImmediate(run);
+      };
+    });
+  }
+
+  private urgent(): boolean {
+    return this.hurry > 0 || this.checkpointWanted || this.queue.length >= this.opts.maxBatchRecords;
   }
 
   private async pump(): Promise<void> {
+    let first = true;
     try {
       while (this.state === 'open') {
         const want = this.checkpointWanted && this.frontier.size + this.queue.length > (this.cp?.size ?? 0);
         if (!this.queue.length && !want) break;
+        // What arrived while a batch was written waits for the next coalescing delay unless it is urgent.
+        if (!first && !want && !this.urgent()) break;
+        first = false;
         const batch = this.takeBatch();
         this.inflight = batch;
         try {
@@ -166,6 +203,7 @@ export class Ingester {
     } finally {
       this.pumping = false;
     }
+    if (this.queue.length) this.kick();
   }
 
   private takeBatch(): IngestItem[] {
@@ -308,11 +346,27 @@ export class Ingester {
 
   /** Waits until everything handed over is in LevelDB (or the store failed). */
   async drained(): Promise<void> {
-    while (this.state === 'open' && (this.pumping || this.queue.length)) await this.idle;
+    this.hurry++;
+    try {
+      this.kick();
+      while (this.state === 'open' && (this.pumping || this.queue.length)) await this.idle;
+    } finally {
+      this.hurry--;
+    }
   }
 
   /** Waits until every record below `size` is in LevelDB, however long the store takes to recover. */
   async caughtUp(size: number): Promise<void> {
+    this.hurry++;
+    try {
+      await this.waitFor(size);
+    } finally {
+      this.hurry--;
+    }
+  }
+
+  private async waitFor(size: number): Promise<void> {
+    this.kick();
     while (this.stored < size && this.state !== 'closed') {
       if (this.state === 'open' && (this.pumping || this.queue.length)) await this.idle;
       // Records still staged in the writer arrive at the end of the turn: yield to the event loop

@@ -41,31 +41,50 @@ export function frameCrc(frame: Buffer): number {
   return crc32c.buf(frame.subarray(8)) >>> 0;
 }
 
+/** Size of the buffers write groups are laid out in (several groups share one). */
+const SLAB_BYTES = 256 * 1024;
+
+/**
+ * Where a writer's groups are laid out: consecutive groups share one slab, so a group of one record
+ * (appendSync) costs no allocation of its own (a fresh ArrayBuffer per record cost more than
+ * encoding it). The ingester keeps views of finished groups; a slab is freed once none is left.
+ */
+export class Slab {
+  buf = Buffer.allocUnsafe(SLAB_BYTES);
+  used = 0;
+}
+
 /**
  * Frames of one write group laid out in one buffer (one write system call). Each record's text is
  * written straight into place and its leaf hash taken in place, as value.ts's BlockBuilder does.
+ * One builder at a time per slab; positions returned are relative to the finished group.
  */
 export class FrameBuilder {
   private buf: Buffer;
-  private off = 0;
+  private base: number;
+  private off: number;
 
-  constructor(estimate = 4096) {
-    this.buf = Buffer.allocUnsafe(estimate);
+  constructor(
+    private readonly slab: Slab = new Slab(),
+    estimate = 4096,
+  ) {
+    if (slab.used + estimate > slab.buf.length) {
+      slab.buf = Buffer.allocUnsafe(Math.max(SLAB_BYTES, estimate));
+      slab.used = 0;
+    }
+    this.buf = slab.buf;
+    this.base = this.off = slab.used;
   }
 
   get length(): number {
-    return this.off;
+    return this.off - this.base;
   }
 
-  /** Appends one frame; returns where its record and body sit in the buffer and the record's leaf hash. */
+  /** Appends one frame; returns where its record and body sit in the group and the record's leaf hash. */
   add(seq: number, text: string, body: Uint8Array | undefined): { hash: string; start: number; recordEnd: number; end: number } {
     const blen = body?.byteLength ?? 0;
     const need = this.off + FRAME_HEADER + RECORD_LEN + text.length * 3 + blen;
-    if (need > this.buf.length) {
-      const grown = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
-      this.buf.copy(grown, 0, 0, this.off);
-      this.buf = grown;
-    }
+    if (need > this.buf.length) this.grow(need);
     const frame = this.off;
     const at = frame + FRAME_HEADER + RECORD_LEN;
     const rlen = this.buf.write(text, at, 'utf8');
@@ -79,17 +98,28 @@ export class FrameBuilder {
     this.buf.writeUInt32BE(seq >>> 0, frame + 12);
     this.buf.writeUInt32BE(crc32c.buf(this.buf.subarray(frame + 8, end)) >>> 0, frame + 4);
     this.off = end;
-    return { hash, start: at, recordEnd: at + rlen, end };
+    return { hash, start: at - this.base, recordEnd: at + rlen - this.base, end: end - this.base };
+  }
+
+  /** Moves the group to a new slab big enough for `need` (an offset in the current buffer). */
+  private grow(need: number): void {
+    const len = this.off - this.base;
+    const grown = Buffer.allocUnsafe(Math.max(SLAB_BYTES, 2 * (need - this.base)));
+    this.buf.copy(grown, 0, this.base, this.off);
+    this.buf = this.slab.buf = grown;
+    this.base = 0;
+    this.off = len;
   }
 
   /** Drops the last frames back to `length` (a record that failed to encode). */
   rewind(length: number): void {
-    this.off = length;
+    this.off = this.base + length;
   }
 
-  /** The group's bytes; the builder must not be used afterwards (the buffer is handed over). */
+  /** The group's bytes; the builder must not be used afterwards (the bytes are handed over, the slab moves on). */
   finish(): Buffer {
-    return this.buf.subarray(0, this.off);
+    if (this.slab.buf === this.buf) this.slab.used = (this.off + 7) & ~7;
+    return this.buf.subarray(this.base, this.off);
   }
 }
 

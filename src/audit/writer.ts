@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { StoreUnavailableError, type AppendInput, type AppendResult, type AuditRecord, type JsonObject } from './types.js';
 import { RECORD_KINDS, RECORD_VERSION, MAX_SESSION_ID, recordAgents, recordText, recordUsers, sha256Hex, wellFormed } from './record.js';
 import * as K from './layout.js';
-import { ActiveSegment, FrameBuilder, removeSegment } from './segment.js';
+import { ActiveSegment, FrameBuilder, Slab, removeSegment } from './segment.js';
 import type { Ingester, IngestItem } from './ingest.js';
 
 export interface WriterOptions {
@@ -72,6 +72,7 @@ export class AuditWriter {
   /** Ended sessions in end order; forgotten once the ingester holds their end (then i/ answers). */
   private ended: { session: string; seq: number }[] = [];
   private group: FrameBuilder | null = null;
+  private readonly slab = new Slab();
   private staged: Staged[] = [];
   private waiters: Waiter[] = [];
   private flushScheduled = false;
@@ -177,7 +178,7 @@ export class AuditWriter {
     } catch (err) {
       throw new TypeError(`audit append: ${(err as Error).message}`);
     }
-    const group = (this.group ??= new FrameBuilder(4096 + (body?.byteLength ?? 0) + text.length * 3));
+    const group = (this.group ??= new FrameBuilder(this.slab, 4096 + (body?.byteLength ?? 0) + text.length * 3));
     const f = group.add(seq, text, body);
     this.staged.push({ seq, ts, session, kind, hash: f.hash, start: f.start, recordEnd: f.recordEnd, end: f.end, hasBody: body !== undefined, users: recordUsers(meta), agents: recordAgents(meta) });
     if (!st) {
