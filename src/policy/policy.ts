@@ -1,6 +1,6 @@
 // The Policy: one validated policy file, and the host-level decisions made from it.
 import { DEFAULT_INTERCEPT, policySchema, type HostSettings, type PolicyDoc } from './schema.js';
-import { HostSet } from './hosts.js';
+import { HostSet, specificity } from './hosts.js';
 import { ConfigError, loadYamlFile, parseYamlWith } from './load.js';
 import { RuleSet } from './rules.js';
 
@@ -72,11 +72,11 @@ export class Policy {
     return this.privateAllowed.match(host) !== null;
   }
 
-  /** Merged settings of every `hosts:` entry that matches, exact entries last so they win. */
+  /** Merged settings of every `hosts:` entry that matches, more specific entries last so they win (exact > infix > `*.`). */
   settingsFor(host: string): HostSettings {
     const out: HostSettings = {};
     const matches = this.hostRules.filter((r) => r.set.match(host) !== null);
-    matches.sort((a, b) => Number(a.set.patterns[0]!.exact !== null) - Number(b.set.patterns[0]!.exact !== null));
+    matches.sort((a, b) => specificity(a.set.patterns[0]!) - specificity(b.set.patterns[0]!));
     for (const m of matches) Object.assign(out, m.settings);
     return out;
   }
