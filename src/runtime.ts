@@ -9,7 +9,7 @@ import { PolicyStage, createRequestGate, approvalAdminRoutes, type ReloadResult 
 import { loadOrCreateCA } from './ca/index.js';
 import { Upstream, parseConnectTo } from './upstream/index.js';
 import { openAuditLog, auditAdminRoutes, type AuditLog } from './audit/index.js';
-import { createAuthenticator, identityAdminRoutes, upstreamCredential, clientCredentialFinding, credentialSourceProblems } from './identity/index.js';
+import { createAuthenticator, identityAdminRoutes, upstreamCredential, clientCredentialFinding, credentialSourceProblems, awsSigningCredential } from './identity/index.js';
 import { createMaskEngine } from './mask/index.js';
 import { createResponseProcessor, maskRequestBody, maskRequestHeaders, maskRequestTarget } from './stream/index.js';
 import { createProxyServer } from './proxy/index.js';
@@ -99,7 +99,7 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
     auth,
     mask,
     stream: { createResponseProcessor, maskRequestBody, maskRequestTarget, maskRequestHeaders },
-    credentials: { upstreamCredential, clientCredentialFinding },
+    credentials: { upstreamCredential, clientCredentialFinding, awsSigningCredential },
     logger,
     limits: config.limits,
   });

@@ -12,6 +12,7 @@ export { FailureThrottle, addressKey, type ThrottleOptions } from './auth-thrott
 export { identityAdminRoutes } from './admin-routes.js';
 export { upstreamCredential, validateCredentialTemplates, credentialSourceProblems, CredentialError, CLIENT_CREDENTIAL_HEADERS } from './upstream-credential.js';
 export { clientCredentialFinding, looksLikeRealKey } from './client-key-finding.js';
+export { awsSigningCredential, type AwsSigningCredential } from './aws-credential.js';
 export { TokenStore, TokenStoreError, TOKENS_FILE, hashCredential, type TokenInfo } from './token-store.js';
 export { tokenJson, type TokenJson } from './api-form.js';
 export { printable, exchangedCredentialName } from './credential-name.js';

@@ -63,14 +63,24 @@ export function parseTemplate(value: string): Part[] {
 /** Checks every `hosts.*.credentials` entry; throws an Error naming the key (never the value). */
 export function validateCredentialTemplates(policy: Policy): void {
   for (const [pattern, settings] of Object.entries(policy.doc.hosts)) {
-    (settings.credentials ?? []).forEach((c, i) => {
+    for (const { key, value } of templatesOf(settings)) {
       try {
-        parseTemplate(c.value);
+        parseTemplate(value);
       } catch (err) {
-        throw new Error(`hosts.${pattern}.credentials[${i}].value: ${(err as Error).message}`);
+        throw new Error(`hosts.${pattern}.${key}: ${(err as Error).message}`);
       }
-    });
+    }
   }
+}
+
+/** Every credential template of a host's settings, with its policy key (`credentials[0].value`…). */
+function templatesOf(settings: HostSettings): Array<{ key: string; value: string }> {
+  const out = (settings.credentials ?? []).map((c, i) => ({ key: `credentials[${i}].value`, value: c.value }));
+  (settings.aws_sigv4 ?? []).forEach((a, i) => {
+    out.push({ key: `aws_sigv4[${i}].access_key_id`, value: a.access_key_id }, { key: `aws_sigv4[${i}].secret_access_key`, value: a.secret_access_key });
+    if (a.session_token !== undefined) out.push({ key: `aws_sigv4[${i}].session_token`, value: a.session_token });
+  });
+  return out;
 }
 
 const fileCache = new Map<string, { sig: string; value: string }>();
@@ -97,7 +107,8 @@ function readSecretFile(path: string, host: string): string {
   return value;
 }
 
-function resolve(parts: Part[], host: string): string {
+/** Resolves a parsed template now (environment, secret files); throws CredentialError (502). */
+export function resolveTemplate(parts: Part[], host: string): string {
   let out = '';
   for (const p of parts) {
     if ('lit' in p) out += p.lit;
@@ -134,7 +145,7 @@ export function upstreamCredential(settings: HostSettings, identity: Identity, h
   }
   const header = entry.header.toLowerCase();
   strip.add(header);
-  return { set: { [header]: resolve(parts, host) }, strip: [...strip] };
+  return { set: { [header]: resolveTemplate(parts, host) }, strip: [...strip] };
 }
 
 /**
@@ -145,13 +156,13 @@ export function upstreamCredential(settings: HostSettings, identity: Identity, h
 export function credentialSourceProblems(policy: Policy): string[] {
   const problems: string[] = [];
   for (const [pattern, settings] of Object.entries(policy.doc.hosts)) {
-    (settings.credentials ?? []).forEach((c, i) => {
+    for (const { key, value } of templatesOf(settings)) {
       try {
-        resolve(parseTemplate(c.value), pattern);
+        resolveTemplate(parseTemplate(value), pattern);
       } catch (err) {
-        problems.push(`hosts.${pattern}.credentials[${i}]: ${(err as Error).message.replace(`upstream credential for ${pattern}: `, '')}`);
+        problems.push(`hosts.${pattern}.${key.replace(/\.value$/, '')}: ${(err as Error).message.replace(`upstream credential for ${pattern}: `, '')}`);
       }
-    });
+    }
   }
   return problems;
 }

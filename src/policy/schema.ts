@@ -25,6 +25,23 @@ export const credentialSchema = z
   })
   .strict();
 
+/**
+ * An AWS credential the proxy signs with (SigV4): the runner holds none, and a masked body is signed as
+ * sent. Key fields are templates like `credentials[].value`; region and service default to what the
+ * host name says (bedrock-runtime.{region}.amazonaws.com → region, `bedrock`).
+ */
+export const awsSigv4Schema = z
+  .object({
+    access_key_id: z.string().min(1),
+    secret_access_key: z.string().min(1),
+    session_token: z.string().min(1).optional(),
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'an AWS region such as us-east-1').optional(),
+    service: z.string().regex(/^[a-z0-9-]+$/, 'an AWS signing name such as bedrock').optional(),
+    /** Only for callers in one of these groups; the first matching entry wins. Omitted = everyone. */
+    groups: z.array(z.string()).optional(),
+  })
+  .strict();
+
 export const maskSideSchema = z
   .object({
     request: z.boolean().optional(),
@@ -40,6 +57,8 @@ export const hostSettingsSchema = z
     strip_headers: z.array(z.string()).optional(),
     /** A signed request body (AWS SigV4) that masking would change: refuse (default) or pass it unmasked. */
     signed_body: z.enum(['refuse', 'pass']).optional(),
+    /** Sign upstream requests with this AWS credential (SigV4) instead of forwarding the client's signature. */
+    aws_sigv4: z.array(awsSigv4Schema).min(1).optional(),
   })
   .strict();
 
@@ -149,6 +168,7 @@ export const policySchema = z
 export type PolicyDoc = z.infer<typeof policySchema>;
 export type HostSettings = z.infer<typeof hostSettingsSchema>;
 export type CredentialSpec = z.infer<typeof credentialSchema>;
+export type AwsSigv4Spec = z.infer<typeof awsSigv4Schema>;
 export type OidcIssuerSpec = z.infer<typeof oidcIssuerSchema>;
 export type CustomRule = z.infer<typeof customRuleSchema>;
 export type MaskPolicy = PolicyDoc['mask'];

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { Recorder } from '../audit/types.js';
 import type { Limits } from '../config/defaults.js';
 import type { Authenticator, Identity } from '../identity/types.js';
+import type { AwsSigningCredential } from '../identity/aws-credential.js';
 import type { Policy, HostSettings, RequestGate } from '../policy/index.js';
 import type { Upstream } from '../upstream/index.js';
 import type { ExchangeMeta, Finding, MaskedTarget, MaskSession, Output, ProcessorOptions, RequestMaskResult, ResponseMeta, ResponseProcessor } from '../stream/index.js';
@@ -30,6 +31,8 @@ export interface StreamStage {
 export interface CredentialStage {
   upstreamCredential(settings: HostSettings, identity: Identity, host: string): { set: Record<string, string>; strip: string[] };
   clientCredentialFinding(headers: Record<string, string | string[] | undefined>): string | null;
+  /** The AWS credential wiretrail signs this host's requests with (policy `aws_sigv4`), or null. */
+  awsSigningCredential?(settings: HostSettings, identity: Identity, host: string): AwsSigningCredential | null;
 }
 
 export interface CertificateSource {

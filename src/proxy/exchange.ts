@@ -4,7 +4,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
 import type { JsonObject, RecordKind } from '../audit/types.js';
 import { identityMeta } from '../identity/types.js';
-import { describeUpstreamError } from '../upstream/index.js';
+import { AWS_SIGNATURE_HEADERS, describeUpstreamError, signSigV4 } from '../upstream/index.js';
 import {
   BodyTooLargeError,
   ClientGoneError,
@@ -148,8 +148,10 @@ async function forwardExchange(x: Exchange): Promise<void> {
   }
   const metadataOnly = gate?.record === 'metadata';
   const masked = deps.stream.maskRequestBody(ex, plain.body, ctx.mask);
+  // With the host's AWS credential wiretrail signs what it sends (SigV4), so a masked body keeps a valid signature.
+  const aws = deps.credentials.awsSigningCredential?.(settings, ctx.identity, target.host) ?? null;
   // A credential exchange or a signed body goes up intact (or is refused): masking would break authentication.
-  const forward = bodyForward({ host: target.host, path: target.path, headers: plain.headers, changed: sides.request && masked.changed, signedBodyPolicy: settings.signed_body });
+  const forward = bodyForward({ host: target.host, path: target.path, headers: plain.headers, changed: sides.request && masked.changed, signedBodyPolicy: settings.signed_body, resign: aws !== null });
   const upstreamBody = sides.request && forward.kind === 'as-usual' ? masked.body : plain.body;
   // JSON that cannot be masked as a value is never forwarded, whatever the sides: the record always masks
   if (masked.refusal) throw new UnmaskableRequestError(masked.refusal.reason, { body: { text: masked.refusal.body, contentType: masked.refusal.contentType } });
@@ -164,6 +166,7 @@ async function forwardExchange(x: Exchange): Promise<void> {
   if (sides.request) headers = deps.stream.maskRequestHeaders(headers as Record<string, string | string[] | undefined>, ctx.mask, (h) => CREDENTIAL_HEADERS.has(h) || h === 'host').headers;
   narrowAcceptEncoding(headers);
   for (const h of cred.strip) delete headers[h.toLowerCase()];
+  if (aws) for (const h of AWS_SIGNATURE_HEADERS) delete headers[h];
   const defaultPort = target.scheme === 'https' ? 443 : 80;
   headers.host = target.port === defaultPort ? target.host : `${target.host}:${target.port}`;
   // The body was read whole: always send it with an exact length (chunked bodies included).
@@ -187,6 +190,7 @@ async function forwardExchange(x: Exchange): Promise<void> {
     identity: identityMeta(ctx.identity),
     client: ctx.client.address,
     injected: Object.keys(cred.set).map((h) => h.toLowerCase()),
+    ...(aws ? { signedBy: 'wiretrail-sigv4' } : {}),
   };
   if (clientKey) requestMeta.clientSentKey = clientKey;
   if (gate) requestMeta.policy = gate.decision;
@@ -199,6 +203,8 @@ async function forwardExchange(x: Exchange): Promise<void> {
   for (const [k, v] of Object.entries(cred.set)) headers[k.toLowerCase()] = v;
   // A held stream already told the client its body is identity-encoded SSE.
   if (gate?.streamStarted) delete headers['accept-encoding'];
+  // Signed last, over exactly what is sent: the masked path, the final headers and the masked body.
+  if (aws) headers = await signSigV4({ method: ex.method, host: target.host, path: upstreamPath, headers, body: upstreamBody }, aws);
 
   let upRes;
   const sent = process.hrtime.bigint();

@@ -2,9 +2,11 @@
 // rather than stop a leak:
 // - credential exchanges: the client authenticates itself (Claude Code on Vertex posts its gcloud OAuth
 //   refresh token to oauth2.googleapis.com/token). Not a leak: recorded masked, forwarded intact.
-// - signed bodies (AWS SigV4 on Bedrock): a masked body no longer matches its signature. wiretrail holds no
-//   SigV4 signer, so it cannot re-sign: the record is masked and the forward is refused, unless the host's
-//   policy says `signed_body: pass` (forwarded unmasked, recorded masked, marked as such). Never silently broken.
+// - signed bodies (AWS SigV4 on Bedrock): a masked body no longer matches its signature. When the host's
+//   policy gives wiretrail an AWS credential (`aws_sigv4`), wiretrail signs the masked request itself
+//   (src/upstream/sigv4.ts). Otherwise it cannot re-sign: the record is masked and the forward is refused,
+//   unless the policy says `signed_body: pass` (forwarded unmasked, recorded masked, marked as such). Never
+//   silently broken.
 import { WiretrailError } from '../errors/index.js';
 
 interface Endpoint {
@@ -51,11 +53,19 @@ export type BodyForward =
  * How the body of this request goes up. Throws SignedBodyError when masking changed a signed body and the
  * host's policy does not say `signed_body: pass`.
  */
-export function bodyForward(o: { host: string; path: string; headers: Record<string, string | string[] | undefined>; changed: boolean; signedBodyPolicy: 'refuse' | 'pass' | undefined }): BodyForward {
+export function bodyForward(o: {
+  host: string;
+  path: string;
+  headers: Record<string, string | string[] | undefined>;
+  changed: boolean;
+  signedBodyPolicy: 'refuse' | 'pass' | undefined;
+  /** wiretrail signs the request it sends (it holds the host's AWS credential). */
+  resign?: boolean;
+}): BodyForward {
   if (isCredentialExchange(o.host, o.path)) return { kind: 'intact', why: 'credential-exchange' };
-  if (!o.changed || signedBody(o.headers) === null) return { kind: 'as-usual' };
+  if (!o.changed || o.resign || signedBody(o.headers) === null) return { kind: 'as-usual' };
   if (o.signedBodyPolicy === 'pass') return { kind: 'intact', why: 'signed-body-passed' };
   throw new SignedBodyError(
-    `the request to ${o.host} is signed (AWS SigV4) and holds a secret; masking it would break the signature and wiretrail cannot re-sign it: refused (policy hosts.${o.host}.signed_body: pass forwards it unmasked)`,
+    `the request to ${o.host} is signed (AWS SigV4) and holds a secret; masking it would break the signature and wiretrail cannot re-sign it: refused (policy hosts.${o.host}.aws_sigv4 lets wiretrail sign it; signed_body: pass forwards it unmasked)`,
   );
 }

@@ -12,6 +12,7 @@ import { X509Certificate } from 'node:crypto';
 
 export { parseConnectTo, resolveTarget, type ConnectToRule, type Resolved } from './resolve.js';
 export { isNonPublicAddress, BlockedAddressError } from './address-guard.js';
+export { signSigV4, scopeFromHost, AwsSigningError, AWS_SIGNATURE_HEADERS, type AwsCredentials, type SigningScope } from './sigv4.js';
 
 export interface UpstreamOptions extends ResolveOptions {
   /** Extra trusted roots (PEM file contents) on top of the system store. Verification is never off. */
