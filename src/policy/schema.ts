@@ -182,4 +182,5 @@ export const DEFAULT_INTERCEPT: readonly string[] = [
   'api.enterprise.githubcopilot.com',
   'api.anthropic.com',
   'generativelanguage.googleapis.com',
+  'bedrock-runtime.*.amazonaws.com', // Bedrock runtime in every region (the control plane bedrock.* is not model traffic)
 ];

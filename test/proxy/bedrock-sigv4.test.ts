@@ -7,6 +7,7 @@ import { ProxyAgent, fetch as undiciFetch } from 'undici';
 import { startMockUpstream, type Handler } from '../helpers/mock-upstream.js';
 import { startHarness } from '../helpers/harness.js';
 import { allSessions } from '../helpers/records.js';
+import { defaultPolicy } from '../../src/policy/index.js';
 import { esFrame, invokeStream, readFrames, verifySigV4, type FakeAwsKey } from '../helpers/fake-bedrock.js';
 
 const BEDROCK = 'bedrock-runtime.us-east-1.amazonaws.com';
@@ -145,4 +146,10 @@ t.test('a policy with a literal key, or an unknown region, is refused clearly', 
   t.equal(r.status, 502);
   t.match(await r.text(), /cannot tell the AWS region and service of runtime\.example-proxy\.internal/);
   t.equal(mock3.seen.length, 0);
+});
+
+t.test('the default policy intercepts the Bedrock runtime in every region, and nothing else of AWS', async (t) => {
+  const p = defaultPolicy();
+  for (const host of ['bedrock-runtime.us-east-1.amazonaws.com', 'bedrock-runtime.eu-central-1.amazonaws.com', 'bedrock-runtime.ap-southeast-2.amazonaws.com']) t.equal(p.decide(host).action, 'intercept', host);
+  for (const host of ['bedrock.us-east-1.amazonaws.com', 's3.us-east-1.amazonaws.com', 'bedrock-runtime.us-east-1.amazonaws.com.evil.test', 'x.bedrock-runtime.us-east-1.amazonaws.com']) t.not(p.decide(host).action, 'intercept', host);
 });
