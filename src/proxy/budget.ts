@@ -4,9 +4,14 @@
 // Content-Length up front, chunked bodies as they arrive); when the budget is spent the exchange is
 // refused with 503 + Retry-After instead of queueing. The real footprint per buffered byte is ~3× (raw,
 // decoded/masked copy, upstream write), so the budget bounds memory, it is not an exact figure.
+import dc from 'node:diagnostics_channel';
 import { OverloadedError } from '../errors/index.js';
 
 export const RETRY_AFTER_SECONDS = 2;
+
+/** Every change of the bytes held: `{ inUse, capacity }` (for gauges, and for tests to await a reservation). */
+export const BUDGET_CHANNEL = 'wiretrail:proxy:budget';
+const channel = dc.channel(BUDGET_CHANNEL);
 
 export class BufferBudget {
   private used = 0;
@@ -26,12 +31,19 @@ export class BufferBudget {
   take(n: number): boolean {
     if (this.used + n > this.capacity) return false;
     this.used += n;
+    this.publish();
     return true;
   }
 
   /** @internal */
   give(n: number): void {
+    if (n <= 0) return;
     this.used = Math.max(0, this.used - n);
+    this.publish();
+  }
+
+  private publish(): void {
+    if (channel.hasSubscribers) channel.publish({ inUse: this.used, capacity: this.capacity });
   }
 }
 

@@ -28,20 +28,51 @@ import type { ProxyDeps, ProxyLimits } from './deps.js';
 
 export const PROXY_AUTHENTICATE = 'Basic realm="wiretrail", Bearer realm="wiretrail"';
 
-/** Reads the body under the per-request limit, reserving every byte in the global budget before holding it. */
+/**
+ * Reads the body under the per-request limit, reserving every byte in the global budget before holding it.
+ * A refusal mid-body leaves the request paused, not destroyed: destroying it would reset the connection
+ * before the client could read the refusal (reply.ts lets the rest of the body drain, then closes).
+ */
 async function readBody(req: IncomingMessage, limit: number, lease: BudgetLease): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? 0);
   if (declared > limit) throw new BodyTooLargeError(`request body of ${declared} bytes exceeds the limit of ${limit}`);
   if (declared > 0) lease.reserve(declared);
-  const parts: Buffer[] = [];
-  let n = 0;
-  for await (const c of req as AsyncIterable<Buffer>) {
-    n += c.length;
-    if (n > limit) throw new BodyTooLargeError(`request body exceeds the limit of ${limit} bytes`);
-    lease.reserveUpTo(n);
-    parts.push(c);
-  }
-  return Buffer.concat(parts);
+  if (req.complete && req.readableEnded) return Buffer.alloc(0);
+  return new Promise<Buffer>((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let n = 0;
+    const stop = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const fail = (err: unknown) => {
+      stop();
+      req.pause();
+      reject(err);
+    };
+    const onData = (c: Buffer) => {
+      n += c.length;
+      if (n > limit) return fail(new BodyTooLargeError(`request body exceeds the limit of ${limit} bytes`));
+      try {
+        lease.reserveUpTo(n);
+      } catch (err) {
+        return fail(err);
+      }
+      parts.push(c);
+    };
+    const onEnd = () => {
+      stop();
+      resolve(Buffer.concat(parts, n));
+    };
+    const onError = (err: Error) => fail(err);
+    const onClose = () => fail(new ClientGoneError('client disconnected while sending the request body'));
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', onError);
+    req.once('close', onClose);
+  });
 }
 
 export interface ExchangeTarget {

@@ -5,6 +5,7 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { WiretrailError } from '../errors/index.js';
+import { endAfterRequestBody } from './linger.js';
 
 // 'drop': no HTTP answer is possible (mid TLS handshake: plain HTTP bytes would be garbage), so the
 // refusal is recorded and logged and the socket freed.
@@ -44,8 +45,14 @@ export function reply(to: ReplyTarget, err: WiretrailError): void {
       res.destroy();
       return;
     }
-    // Refused before the request body was read to its end: close afterwards instead of draining the rest.
-    if (!res.req?.complete) res.setHeader('connection', 'close');
+    if (res.req?.complete === false) {
+      // Refused while the client is still sending its body: answer now, close once the body is over
+      // (bounded), so the client reads the status instead of a reset (linger.ts).
+      res.setHeader('connection', 'close');
+      res.writeHead(err.status, headers);
+      endAfterRequestBody(res, body);
+      return;
+    }
     res.writeHead(err.status, headers);
     res.end(body);
     return;
