@@ -14,6 +14,7 @@ import { startMockUpstream } from '../helpers/mock-upstream.js';
 import { startHarness } from '../helpers/harness.js';
 import { connectTunnel, tlsOver } from '../helpers/raw.js';
 import { BUDGET_CHANNEL } from '../../src/proxy/budget.js';
+import { DEFAULT_LIMITS } from '../../src/config/index.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -34,7 +35,7 @@ const h = await startHarness({
   policy: 'egress: audit\nintercept: [api.openai.com, ollama.internal]\n',
   upstreamCa: [upstream.caFile],
   connectTo: [`api.openai.com:443:127.0.0.1:${upstream.port}`, `ollama.internal:11434:127.0.0.1:${onPremPort}`],
-  config: { limits: { maxRequestBodyBytes: LIMIT, maxBufferedBytes: BUDGET, handshakeTimeoutMs: 5000, headersTimeoutMs: 5000, tunnelIdleTimeoutMs: 60_000, upstreamIdleTimeoutMs: 60_000 } },
+  config: { limits: { ...DEFAULT_LIMITS, maxRequestBodyBytes: LIMIT, maxBufferedBytes: BUDGET, handshakeTimeoutMs: 5000, headersTimeoutMs: 5000, tunnelIdleTimeoutMs: 60_000, upstreamIdleTimeoutMs: 60_000 } },
 });
 t.teardown(async () => {
   await h.stop();
