@@ -1,7 +1,11 @@
 // Read side of the audit log over the admin API, so the CLI works while a running proxy holds the
 // LevelDB lock. All routes require the admin token.
-//   GET  /v1/audit/sessions?since=&until=&user=&limit=   {sessions: SessionSummary[]}
-//   GET  /v1/audit/sessions/<id>                          {summary, records: [StoredRecord with body base64]}
+// Every read goes through the running log's AuditReader (log.reader), the contract the CLI's local
+// and remote readers implement too.
+//   GET  /v1/audit/sessions?since=&until=&user=&limit=&order=oldest|newest&cursor=   {sessions: SessionSummary[]}
+//   GET  /v1/audit/sessions/<id>[?records=0]              {summary, records: [StoredRecord with body base64]} (records=0: summary only)
+//   GET  /v1/audit/records?from=&to=                      NDJSON: one StoredRecord (body base64) per line, from <= seq < to
+//   GET  /v1/audit/checkpoints?limit=                     {checkpoints: [note…]} newest first (limit ≤ 1000, default 100)
 //   GET  /v1/audit/verify                                 NDJSON: {"progress":n,"total":m}… then {"report":VerifyReport}
 //   GET  /v1/audit/export?session=&since=&until=&user=    the bundle (NDJSON stream)
 //   GET  /v1/audit/checkpoint                             latest signed checkpoint (text/plain)
@@ -14,6 +18,7 @@ import { sendJson, type AdminRoute } from '../admin/types.js';
 import type { AuditLog } from './log.js';
 import type { StoredRecord } from './types.js';
 import type { ExportFilter } from './bundle.js';
+import type { SessionFilter, SessionPage } from './reader.js';
 
 export interface WireRecord extends Omit<StoredRecord, 'body'> {
   /** Base64 body, or null. */
@@ -81,16 +86,22 @@ export function auditAdminRoutes(log: AuditLog): AdminRoute[] {
       path: '/v1/audit/sessions',
       adminOnly: true,
       handler: guarded(async (_req, res, url) => {
-        const filter: { since?: number; until?: number; user?: string; limit?: number } = {};
+        const filter: SessionFilter = {};
+        const page: SessionPage = {};
         const since = intParam(url, 'since');
         const until = intParam(url, 'until');
         const limit = intParam(url, 'limit');
+        const cursor = intParam(url, 'cursor');
         const user = strParam(url, 'user');
+        const order = strParam(url, 'order');
+        if (order !== undefined && order !== 'oldest' && order !== 'newest') throw new BadRequest('order must be oldest or newest');
         if (since !== undefined) filter.since = since;
         if (until !== undefined) filter.until = until;
-        if (limit !== undefined) filter.limit = limit;
         if (user !== undefined) filter.user = user;
-        sendJson(res, 200, { sessions: await log.listSessions(filter) });
+        if (limit !== undefined) page.limit = limit;
+        if (cursor !== undefined) page.cursor = cursor;
+        if (order !== undefined) page.order = order;
+        sendJson(res, 200, { sessions: await log.reader.listSessions(filter, page) });
       }),
     },
     {
@@ -104,13 +115,18 @@ export function auditAdminRoutes(log: AuditLog): AdminRoute[] {
         } catch {
           throw new BadRequest('malformed session id');
         }
-        const summary = await log.sessionSummary(id);
-        if (!summary) {
+        if (url.searchParams.get('records') === '0') {
+          const summary = await log.reader.sessionSummary(id);
+          if (summary) sendJson(res, 200, { summary });
+          else sendJson(res, 404, { error: `no session ${JSON.stringify(id)} in the log` });
+          return;
+        }
+        const shown = await log.reader.showSession(id);
+        if (!shown) {
           sendJson(res, 404, { error: `no session ${JSON.stringify(id)} in the log` });
           return;
         }
-        const records = await log.readSession(id);
-        sendJson(res, 200, { summary, records: records.map(toWire) });
+        sendJson(res, 200, { summary: shown.summary, records: shown.records.map(toWire) });
       }),
     },
     {
@@ -120,7 +136,7 @@ export function auditAdminRoutes(log: AuditLog): AdminRoute[] {
       handler: guarded(async (_req, res) => {
         res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
         let last = 0;
-        const report = await log.verify({
+        const report = await log.reader.verify({
           onProgress: (done, total) => {
             const now = Date.now();
             if (now - last < 500) return;
@@ -137,11 +153,11 @@ export function auditAdminRoutes(log: AuditLog): AdminRoute[] {
       adminOnly: true,
       handler: guarded(async (req, res, url) => {
         const filter = exportFilterFromUrl(url);
-        if (filter.session !== undefined && !(await log.sessionSummary(filter.session))) {
+        if (filter.session !== undefined && !(await log.reader.sessionSummary(filter.session))) {
           sendJson(res, 404, { error: `no session ${JSON.stringify(filter.session)} in the log` });
           return;
         }
-        const gen = log.exportBundle(filter);
+        const gen = log.reader.exportBundle(filter);
         // Pull the header before answering so setup errors still become a JSON error.
         const first = await gen.next();
         res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
@@ -153,6 +169,33 @@ export function auditAdminRoutes(log: AuditLog): AdminRoute[] {
           if (!res.write(line)) await new Promise((r) => res.once('drain', r));
         }
         res.end();
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/audit/records',
+      adminOnly: true,
+      handler: guarded(async (req, res, url) => {
+        const from = intParam(url, 'from') ?? 0;
+        const to = intParam(url, 'to') ?? Number.MAX_SAFE_INTEGER;
+        res.writeHead(200, { 'content-type': 'application/x-ndjson', 'cache-control': 'no-store' });
+        let aborted = false;
+        req.on('close', () => (aborted = !res.writableFinished));
+        for await (const r of log.reader.records(from, to)) {
+          if (aborted) break;
+          if (!res.write(JSON.stringify(toWire(r)) + '\n')) await new Promise((ok) => res.once('drain', ok));
+        }
+        res.end();
+      }),
+    },
+    {
+      method: 'GET',
+      path: '/v1/audit/checkpoints',
+      adminOnly: true,
+      handler: guarded(async (_req, res, url) => {
+        const limit = intParam(url, 'limit') ?? 100;
+        if (limit < 1 || limit > 1000) throw new BadRequest('limit must be 1..1000');
+        sendJson(res, 200, { checkpoints: await log.reader.checkpoints(limit) });
       }),
     },
     {

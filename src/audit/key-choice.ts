@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { readPublicKeys, PUBLIC_KEYS_FILE } from './signing-key.js';
 import { keyIdOf, readKeyRecord, KEY_RECORD_FILE, type KeyRecord } from './key-record.js';
-import { loadTrustedKeys, ReaderError } from './reader.js';
+import { loadTrustedKeys } from './local-reader.js';
+import { ReaderError } from './reader.js';
 import type { Verifier } from './note.js';
 
 export interface KeyChoice {

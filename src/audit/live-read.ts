@@ -1,12 +1,31 @@
-// The running log's read side: what LevelDB holds plus the records still only in a segment (the
-// ingester's in-memory tail), so sessions and transcripts show every appended record at once, however
-// far ingest lags. Secondary indexes (sessions by user, by host…) follow the same rule: derived at
-// ingest from IngestItem, merged with the tail here.
+// AuditReader over the running log: what LevelDB holds plus the records still only in a segment (the
+// ingester's in-memory tail), so sessions, transcripts and record ranges show every appended record
+// at once, however far ingest lags. Secondary indexes (sessions by user, by host…) follow the same
+// rule: derived at ingest from IngestItem, merged with the tail here. Verify and export first wait
+// for ingest to catch up (export signs a fresh checkpoint so every appended record is covered).
 import type { SessionSummary, StoredRecord } from './types.js';
 import { decodeRecord } from './record.js';
 import { mergeAgents, mergeUsers } from './session-state.js';
-import { listSessions, readSession, sessionSummary, type SessionFilter } from './read.js';
+import { checkpointNotes, latestCheckpointNote, listSessions, readSession, sessionSummary, toStored } from './read.js';
+import { entriesFrom } from './blocks.js';
+import { afterCursor, pageLimit, summaryMatches, type AuditReader, type SessionFilter, type SessionPage, type ShownSession } from './reader.js';
+import { readExternalCheckpoints, verifyStore, type VerifyReport } from './verify.js';
+import { exportBundle, type ExportFilter, type ExportStats } from './bundle.js';
+import type { Verifier } from './note.js';
 import type { Ingester, IngestItem } from './ingest.js';
+
+/** What the live reader needs from the log around it (AuditLog supplies it). */
+export interface LiveLog {
+  readonly ingester: Ingester;
+  readonly dataDir: string;
+  /** Witness files to check as outside checkpoint copies. */
+  readonly witnessFiles: string[];
+  /** Waits until every appended record is in LevelDB. */
+  drained(): Promise<void>;
+  /** Signs a checkpoint over everything appended; its note, or null for an empty log. */
+  checkpointNow(): Promise<string | null>;
+  publicKeys(): Verifier[];
+}
 
 function storedOf(it: IngestItem): StoredRecord {
   return { ...decodeRecord(it.record), hash: it.hash, body: it.body ? Buffer.from(it.body) : null, bodyPruned: false };
@@ -25,15 +44,13 @@ function fold(base: SessionSummary | null, items: IngestItem[] | undefined): Ses
   return s;
 }
 
-function matches(s: SessionSummary, f: SessionFilter): boolean {
-  if (f.since !== undefined && s.lastTs < f.since) return false;
-  if (f.until !== undefined && s.firstTs > f.until) return false;
-  if (f.user !== undefined && !s.users.includes(f.user)) return false;
-  return true;
-}
+export class LiveReader implements AuditReader {
+  readonly kind = 'live' as const;
+  constructor(private readonly log: LiveLog) {}
 
-export class LiveReader {
-  constructor(private readonly ing: Ingester) {}
+  private get ing(): Ingester {
+    return this.log.ingester;
+  }
 
   /** Tail items by session, taken synchronously together with the ingester's session view. */
   private snapshot(session?: string): Map<string, IngestItem[]> {
@@ -47,7 +64,7 @@ export class LiveReader {
     return by;
   }
 
-  async readSession(session: string): Promise<StoredRecord[]> {
+  async sessionRecords(session: string): Promise<StoredRecord[]> {
     const tail = this.snapshot(session).get(session) ?? [];
     const live = this.ing.sessions.get(session)?.committed;
     const stored = await readSession(this.ing.db, session, this.ing.prunedBefore, live ? live.lastSeq : undefined);
@@ -56,22 +73,26 @@ export class LiveReader {
     return stored;
   }
 
-  async listSessions(filter: SessionFilter): Promise<SessionSummary[]> {
+  async listSessions(filter: SessionFilter = {}, page: SessionPage = {}): Promise<SessionSummary[]> {
     const tail = this.snapshot();
     const committed = new Map<string, SessionSummary>();
     for (const [id, st] of this.ing.sessions) if (st.committed) committed.set(id, st.committed);
+    const limit = pageLimit(filter, page);
     const seen = new Set<string>();
-    const out = await listSessions(this.ing.db, filter, (s) => {
+    const stored = await listSessions(this.ing.db, filter, page, (s) => {
       seen.add(s.session);
       return fold(committed.get(s.session) ?? s, tail.get(s.session))!;
     });
+    // Sessions whose first record is still in the tail started after every stored one.
+    const fresh: SessionSummary[] = [];
     for (const [id, items] of tail) {
-      if (filter.limit !== undefined && out.length >= filter.limit) break;
-      if (seen.has(id)) continue;
-      const s = fold(committed.get(id) ?? null, items);
-      if (s && matches(s, filter)) out.push(s);
+      if (seen.has(id) || committed.has(id) || decodeRecord(items[0]!.record).sessionSeq !== 0) continue;
+      const s = fold(null, items)!;
+      if (summaryMatches(s, filter) && afterCursor(s, page)) fresh.push(s);
     }
-    return out;
+    fresh.sort((a, b) => a.firstSeq - b.firstSeq);
+    const out = page.order === 'newest' ? [...fresh.reverse(), ...stored] : [...stored, ...fresh];
+    return limit === undefined ? out : out.slice(0, limit);
   }
 
   async sessionSummary(session: string): Promise<SessionSummary | null> {
@@ -79,4 +100,64 @@ export class LiveReader {
     const live = this.ing.sessions.get(session)?.committed;
     return fold(live ?? (await sessionSummary(this.ing.db, session)), tail);
   }
+
+  async showSession(id: string): Promise<ShownSession | null> {
+    const summary = await this.sessionSummary(id);
+    if (!summary) return null;
+    const records = await this.sessionRecords(id);
+    // Records appended between the two reads: the summary follows the records read.
+    const last = records[records.length - 1];
+    return { summary: last && last.seq > summary.lastSeq ? ((await this.sessionSummary(id)) ?? summary) : summary, records };
+  }
+
+  async *records(from: number, to: number): AsyncGenerator<StoredRecord> {
+    // The tail first: whatever leaves it for LevelDB meanwhile is in the iterator's view.
+    const tail = this.ing.tail();
+    let next = Math.max(0, from);
+    const prunedBefore = this.ing.prunedBefore;
+    for await (const e of entriesFrom(this.ing.db, next)) {
+      if (e.seq >= to) return;
+      yield toStored(e, prunedBefore);
+      next = e.seq + 1;
+    }
+    for (const it of tail) {
+      if (it.seq < next) continue;
+      if (it.seq >= to) return;
+      yield storedOf(it);
+    }
+  }
+
+  latestCheckpoint(): Promise<string | null> {
+    return Promise.resolve(this.ing.latest?.note ?? null).then((n) => n ?? latestCheckpointNote(this.ing.db));
+  }
+
+  checkpoints(limit: number): Promise<string[]> {
+    return checkpointNotes(this.ing.db, limit);
+  }
+
+  async publicKeys(): Promise<Verifier[]> {
+    return this.log.publicKeys();
+  }
+
+  /**
+   * Verifies the whole log as it stands (a snapshot; writing goes on) once every appended record is
+   * in the store. The trusted keys are the keyring in the certs folder; the outside copies are
+   * <data>/checkpoints/latest and the witness files.
+   */
+  async verify(opts: { onProgress?: (done: number, total: number) => void } = {}): Promise<VerifyReport> {
+    await this.log.drained();
+    await this.ing.settled();
+    const external = await readExternalCheckpoints(this.log.dataDir, this.log.witnessFiles);
+    return verifyStore(this.ing.db, { trusted: this.log.publicKeys(), external, ...(opts.onProgress ? { onProgress: opts.onProgress } : {}) });
+  }
+
+  /** Streams an export bundle; signs a fresh checkpoint first so every appended record is covered. */
+  async *exportBundle(filter: ExportFilter, stats?: ExportStats): AsyncGenerator<Buffer> {
+    const note = await this.log.checkpointNow();
+    if (!note) throw new Error('the audit log is empty');
+    yield* exportBundle({ db: this.ing.db, checkpointNote: note, publicKeys: this.log.publicKeys(), prunedBefore: this.ing.prunedBefore }, filter, stats);
+  }
+
+  /** The running log closes itself; a reader over it holds nothing of its own. */
+  async close(): Promise<void> {}
 }

@@ -16,9 +16,9 @@ import { AuditWriter } from './writer.js';
 import { replaySegments } from './restore.js';
 import { prune } from './retention.js';
 import { LiveReader } from './live-read.js';
-import { checkpointNotes, type SessionFilter } from './read.js';
-import { readExternalCheckpoints, verifyStore, type VerifyReport } from './verify.js';
-import { exportBundle, type ExportFilter, type ExportStats } from './bundle.js';
+import type { AuditReader, SessionFilter } from './reader.js';
+import type { VerifyReport } from './verify.js';
+import type { ExportFilter, ExportStats } from './bundle.js';
 
 export interface AuditOptions {
   /** LevelDB lives in <dataDir>/log, segments in <dataDir>/segments; the latest checkpoint is also copied to <dataDir>/checkpoints/latest. */
@@ -72,7 +72,8 @@ export class AuditLog implements Recorder {
   private timer: NodeJS.Timeout | null = null;
   private retentionTimer: NodeJS.Timeout | null = null;
   private writer: AuditWriter | null = null;
-  private readonly reader: LiveReader;
+  /** The read contract over this running log (records still only in a segment included). */
+  readonly reader: AuditReader;
 
   private constructor(
     private readonly ingester: Ingester,
@@ -84,7 +85,15 @@ export class AuditLog implements Recorder {
     this.origin = opts.origin ?? defaultOrigin();
     this.dataDir = opts.dataDir;
     this.certsDir = opts.certsDir;
-    this.reader = new LiveReader(ingester);
+    const self = this;
+    this.reader = new LiveReader({
+      ingester,
+      dataDir: opts.dataDir,
+      witnessFiles: opts.witness?.file ? [opts.witness.file] : [],
+      drained: () => self.drained(),
+      checkpointNow: async () => (await self.checkpointNow())?.note ?? null,
+      publicKeys: () => self.publicKeys(),
+    });
   }
 
   static async open(opts: AuditOptions): Promise<AuditLog> {
@@ -241,9 +250,9 @@ export class AuditLog implements Recorder {
     await this.ingester.caughtUp(this.size);
   }
 
-  /** Signed checkpoint notes, newest first. */
+  /** @deprecated Read through `reader.checkpoints(limit)`. */
   checkpointHistory(limit: number): Promise<string[]> {
-    return checkpointNotes(this.ingester.db, limit);
+    return this.reader.checkpoints(limit);
   }
 
   /** Public keys that verify this log's checkpoints (current and earlier ones). */
@@ -270,37 +279,31 @@ export class AuditLog implements Recorder {
     return prune({ ingester: this.ingester, append: (i, end) => writer.append(i, end), size: () => writer.size, log: this.log }, days, now);
   }
 
-  /** The records of one session in order, with bodies, including those still only in a segment. [] when unknown. */
+  // Read shortcuts kept for callers written before the AuditReader contract; new code reads `log.reader`.
+
+  /** @deprecated Use `reader.sessionRecords(id)`. */
   readSession(session: string): Promise<StoredRecord[]> {
-    return this.reader.readSession(session);
+    return this.reader.sessionRecords(session);
   }
 
-  /** Session summaries in order of their first record (open sessions as recorded so far). */
+  /** @deprecated Use `reader.listSessions(filter, page)`. */
   listSessions(filter: SessionFilter = {}): Promise<SessionSummary[]> {
     return this.reader.listSessions(filter);
   }
 
+  /** @deprecated Use `reader.sessionSummary(id)`. */
   sessionSummary(session: string): Promise<SessionSummary | null> {
     return this.reader.sessionSummary(session);
   }
 
-  /**
-   * Verifies the whole log as it stands (a snapshot; writing goes on) once every appended record is
-   * in the store. The trusted keys are the keyring in the certs folder; the outside copies are
-   * <data>/checkpoints/latest and the witness file.
-   */
-  async verify(opts: { onProgress?: (done: number, total: number) => void } = {}): Promise<VerifyReport> {
-    await this.drained();
-    await this.ingester.settled();
-    const external = await readExternalCheckpoints(this.dataDir, this.opts.witness?.file ? [this.opts.witness.file] : []);
-    return verifyStore(this.ingester.db, { trusted: this.publicKeys(), external, onProgress: opts.onProgress });
+  /** @deprecated Use `reader.verify()`. */
+  verify(opts: { onProgress?: (done: number, total: number) => void } = {}): Promise<VerifyReport> {
+    return this.reader.verify(opts);
   }
 
-  /** Streams an export bundle; signs a fresh checkpoint first so every appended record is covered. */
-  async *exportBundle(filter: ExportFilter, stats?: ExportStats): AsyncGenerator<Buffer> {
-    const cp = await this.checkpointNow();
-    if (!cp) throw new Error('the audit log is empty');
-    yield* exportBundle({ db: this.ingester.db, checkpointNote: cp.note, publicKeys: this.publicKeys(), prunedBefore: this.ingester.prunedBefore }, filter, stats);
+  /** @deprecated Use `reader.exportBundle(filter, stats)`. */
+  exportBundle(filter: ExportFilter, stats?: ExportStats): AsyncGenerator<Buffer> {
+    return this.reader.exportBundle(filter, stats);
   }
 
   /** Writes what is staged, ingests everything, signs a final checkpoint, removes covered segments, releases the store. */

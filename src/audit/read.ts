@@ -7,13 +7,9 @@ import type { Entry } from './value.js';
 import { entriesFrom, withReader } from './blocks.js';
 import { leafHash } from './merkle.js';
 import type { SessionSummary, StoredRecord } from './types.js';
+import { pageLimit, summaryMatches, type SessionFilter, type SessionPage } from './reader.js';
 
-export interface SessionFilter {
-  since?: number;
-  until?: number;
-  user?: string;
-  limit?: number;
-}
+export type { SessionFilter, SessionPage };
 
 /** A stored value as a StoredRecord (body null when absent; bodyPruned when retention removed it). */
 export function toStored({ record, body }: Entry, prunedBefore: number): StoredRecord {
@@ -22,16 +18,28 @@ export function toStored({ record, body }: Entry, prunedBefore: number): StoredR
   return { ...r, hash: leafHash(record).toString('hex'), body: body ? Buffer.from(body) : null, bodyPruned: pruned };
 }
 
-/** Session summaries in order of their first record; `live` may substitute fresher state. */
-export async function listSessions(db: Db, filter: SessionFilter = {}, live: (s: SessionSummary) => SessionSummary = (s) => s): Promise<SessionSummary[]> {
+/**
+ * Session summaries matching the filter, one page in the page's order (by first seq), straight from
+ * the summary keys: a cursor becomes the key range's bound, 'newest' a reverse iterator. `live`
+ * may substitute fresher state (the running log's tail) before the filter is applied.
+ */
+export async function listSessions(db: Db, filter: SessionFilter = {}, page: SessionPage = {}, live: (s: SessionSummary) => SessionSummary = (s) => s): Promise<SessionSummary[]> {
   const out: SessionSummary[] = [];
-  for await (const v of db.values(K.prefixRange(K.SUMMARY_PREFIX))) {
+  const limit = pageLimit(filter, page);
+  if (limit !== undefined && limit <= 0) return out;
+  const range: { gte?: string; gt?: string; lt?: string; reverse?: boolean } = K.prefixRange(K.SUMMARY_PREFIX);
+  if (page.order === 'newest') {
+    range.reverse = true;
+    if (page.cursor !== undefined) range.lt = K.summaryKey(Math.max(0, page.cursor));
+  } else if (page.cursor !== undefined && page.cursor >= 0) {
+    delete range.gte;
+    range.gt = K.summaryKey(page.cursor);
+  }
+  for await (const v of db.values(range as object) as AsyncIterable<Buffer>) {
     const s = live(JSON.parse(v.toString('utf8')) as SessionSummary);
-    if (filter.since !== undefined && s.lastTs < filter.since) continue;
-    if (filter.until !== undefined && s.firstTs > filter.until) continue;
-    if (filter.user !== undefined && !s.users.includes(filter.user)) continue;
+    if (!summaryMatches(s, filter)) continue;
     out.push(s);
-    if (filter.limit !== undefined && out.length >= filter.limit) break;
+    if (limit !== undefined && out.length >= limit) break;
   }
   return out;
 }

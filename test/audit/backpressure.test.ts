@@ -44,19 +44,19 @@ t.test('lagging ingest: back-pressure, bounded memory, readers see everything', 
   t.ok(log.ingestLagBytes <= 2 * limit + body.length + 1024, `memory held for ingest stays bounded (${log.ingestLagBytes} bytes)`);
 
   // Readers see every record although LevelDB holds none of them.
-  const recs = await log.readSession('s');
+  const recs = await log.reader.sessionRecords('s');
   t.equal(recs.length, n + 1, `readSession sees all ${n + 1} records`);
   t.same(recs.slice(1).map((r) => r.meta.i), [...Array(n).keys()]);
   t.equal(recs[n]!.body?.length, body.length);
-  const [summary] = await log.listSessions({});
+  const [summary] = await log.reader.listSessions({});
   t.equal(summary!.count, n + 1, 'the session list counts them too');
-  t.equal((await log.sessionSummary('s'))!.lastSeq, n);
+  t.equal((await log.reader.sessionSummary('s'))!.lastSeq, n);
 
   open();
   await log.drained();
   t.equal(log.writable, true, 'accepting again once ingest caught up');
   t.equal(log.ingestLagBytes, 0);
-  const v = await log.verify();
+  const v = await log.reader.verify();
   t.equal(v.ok, true, v.problem?.message ?? 'verifies');
   t.equal(v.records, n + 1);
   await log.close();

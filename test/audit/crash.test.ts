@@ -66,7 +66,7 @@ t.test('kill -9 during 64 concurrent sessions, restart, verify', async (t) => {
   for (const a of acked) bySession.set(a.session, Math.max(bySession.get(a.session) ?? -1, a.i));
   let missing = 0;
   for (const [session, lastI] of bySession) {
-    const recs = await log.readSession(session);
+    const recs = await log.reader.sessionRecords(session);
     const chunks = recs.filter((r) => r.kind === 'chunk');
     if (chunks.length < lastI + 1) missing++;
     t.equal(recs[recs.length - 1]!.kind, 'session-end', `${session} ended at restart`);

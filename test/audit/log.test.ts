@@ -21,7 +21,7 @@ t.test('append, read back a session with bodies, end it, reopen', async (t) => {
   const end = await log.endSession('s1', { reason: 'client closed' });
   t.equal(end.seq, 4);
 
-  const recs = await log.readSession('s1');
+  const recs = await log.reader.sessionRecords('s1');
   t.same(recs.map((r) => r.kind), ['connect', 'request', 'chunk', 'session-end']);
   t.same(recs.map((r) => r.sessionSeq), [0, 1, 2, 3]);
   t.equal(recs[0]!.sessionPrev, null);
@@ -35,10 +35,10 @@ t.test('append, read back a session with bodies, end it, reopen', async (t) => {
   t.equal(recs[0]!.origin, 'test.local/log');
   t.same((recs[0]!.meta.identity as { subject: string }).subject, 'u1');
 
-  const sessions = await log.listSessions();
+  const sessions = await log.reader.listSessions();
   t.same(sessions.map((s) => [s.session, s.count, s.ended]), [['s1', 4, true], ['s2', 1, false]]);
   t.same(sessions[0]!.users, ['a@x.test', 'u1']);
-  t.same(await log.readSession('nope'), []);
+  t.same(await log.reader.sessionRecords('nope'), []);
 
   await t.rejects(log.append({ session: 's1', kind: 'chunk', meta: {} }), /has ended/);
   await t.rejects(log.append({ session: 's3', kind: 'chunk', meta: { x: 1.5 } }), TypeError);
@@ -56,7 +56,7 @@ t.test('append, read back a session with bodies, end it, reopen', async (t) => {
 
   // Reopen: s2 was left open, so the log ends it; ended s1 cannot be reused.
   const again = await openAuditLog({ dataDir, certsDir, logger: quiet, origin: 'test.local/log' });
-  const s2 = await again.readSession('s2');
+  const s2 = await again.reader.sessionRecords('s2');
   t.same(s2.map((r) => r.kind), ['connect', 'session-end']);
   t.equal(s2[1]!.meta.reason, 'recovered-after-restart');
   await t.rejects(again.append({ session: 's1', kind: 'chunk', meta: {} }), /already exists/);
@@ -80,7 +80,7 @@ t.test('many concurrent sessions keep per-session order', async (t) => {
   }
   await Promise.all(jobs);
   for (const s of [0, 7, 15]) {
-    const recs = await log.readSession(`c${s}`);
+    const recs = await log.reader.sessionRecords(`c${s}`);
     t.equal(recs.length, 51);
     t.same(recs.slice(0, 50).map((r) => r.meta.i), [...Array(50).keys()]);
   }

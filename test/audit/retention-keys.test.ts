@@ -27,24 +27,24 @@ t.test('retention prunes old bodies, keeps records; verify reports pruned bodies
     if (i === 0) newFirst = r.seq;
   }
 
-  const old = await log.readSession('old');
+  const old = await log.reader.sessionRecords('old');
   t.equal(old.length, 31, 'records stay');
   t.ok(old.slice(0, 30).every((r) => r.body === null && r.bodyPruned && r.bodyHash !== null), 'bodies gone, marked pruned, hashes kept');
-  t.same((await log.readSession('new'))[0]!.body, Buffer.from('new 0'));
-  const retention = (await log.listSessions()).find((s) => s.session.startsWith('wiretrail-retention-'));
+  t.same((await log.reader.sessionRecords('new'))[0]!.body, Buffer.from('new 0'));
+  const retention = (await log.reader.listSessions()).find((s) => s.session.startsWith('wiretrail-retention-'));
   t.ok(retention, 'the pruning itself is recorded');
-  const rr = await log.readSession(retention!.session);
+  const rr = await log.reader.sessionRecords(retention!.session);
   t.equal(rr[0]!.kind, 'retention');
   t.same(rr[0]!.meta.prunedBefore, 31);
 
-  let v = await log.verify();
+  let v = await log.reader.verify();
   t.equal(v.ok, true, v.problem?.message ?? 'verifies');
   t.equal(v.prunedBodies, 30);
   t.equal(v.prunedBefore, 31);
 
   const out = join(root, 'b.ndjson');
   const chunks: Buffer[] = [];
-  for await (const c of log.exportBundle({})) chunks.push(c);
+  for await (const c of log.reader.exportBundle({})) chunks.push(c);
   writeFileSync(out, Buffer.concat(chunks));
   const b = await verifyBundleFile(out, readPublicKeys(certsDir));
   t.equal(b.ok, true, b.problem?.message ?? 'bundle verifies');
@@ -76,7 +76,7 @@ t.test('key rotation: old checkpoints still verify with the kept public keys', a
   const cp = await log.checkpointNow();
   t.equal(openCheckpoint(cp!.note, [newKey]).verifiedBy.length, 1, 'new checkpoints carry the new key');
   t.equal(readPublicKeys(certsDir).length, 2, 'the keyring keeps both public keys');
-  const v = await log.verify();
+  const v = await log.reader.verify();
   t.equal(v.ok, true, v.problem?.message ?? 'verifies');
   t.equal(v.signers.length, 2, 'both keys signed checkpoints');
   await log.close();

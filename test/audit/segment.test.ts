@@ -30,10 +30,10 @@ t.test('records only in segments are replayed on start, idempotently by seq', as
   t.ok(lines.some((l) => /replayed records that were only in segments/.test(l) && /"records":150/.test(l)), 'the 150 records LevelDB lacked were replayed, the 50 it held were skipped');
   t.equal(log.size, 204, '200 records and 4 session ends (recovered-after-restart)');
   for (let k = 0; k < 4; k++) {
-    const recs = await log.readSession(`s${k}`);
+    const recs = await log.reader.sessionRecords(`s${k}`);
     t.same(recs.filter((r) => r.kind === 'chunk').map((r) => r.meta.i), Array.from({ length: 50 }, (_, j) => j * 4 + k), `s${k} complete, in order`);
   }
-  const v = await log.verify();
+  const v = await log.reader.verify();
   t.equal(v.ok, true, v.problem?.message ?? 'verifies');
   t.equal(v.unsignedTail, 0, 'a checkpoint covers the replayed records');
   await log.close();
@@ -54,7 +54,7 @@ t.test('a torn tail is cut with a warning naming the file and offset', async (t)
   t.match(warn!, new RegExp(`"file":"${seg.path.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}"`), 'it names the file');
   t.match(warn!, /"offset":\d+/, 'and the offset');
   t.equal(log.size, 99 + 4, 'the torn record is gone, the 99 before it are there (plus 4 session ends)');
-  const v = await log.verify();
+  const v = await log.reader.verify();
   t.equal(v.ok, true, v.problem?.message ?? 'verifies');
   await log.close();
 });

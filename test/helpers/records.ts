@@ -5,9 +5,9 @@ import type { Harness } from './harness.js';
 /** Every session's records, oldest session first. */
 export async function allSessions(h: Harness): Promise<StoredRecord[][]> {
   await h.recorder.drained();
-  const list = await h.recorder.listSessions();
+  const list = await h.recorder.reader.listSessions();
   const out: StoredRecord[][] = [];
-  for (const s of list) out.push(await h.recorder.readSession(s.session));
+  for (const s of list) out.push(await h.recorder.reader.sessionRecords(s.session));
   return out;
 }
 

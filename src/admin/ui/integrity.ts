@@ -15,7 +15,7 @@ export interface Integrity {
 export async function sessionIntegrity(source: UiSource, id: string, sessionRecords: number): Promise<Integrity> {
   let report;
   try {
-    report = await verifyBundleStream(source.exportSession(id), source.trustedKeys());
+    report = await verifyBundleStream(source.exportBundle({ session: id }), await source.publicKeys());
   } catch (err) {
     const msg = (err as Error).message.split('\n')[0]!;
     if (/no checkpoint|log is empty/i.test(msg)) return { status: 'unsigned', reason: 'no signed checkpoint yet', records: 0, uncovered: sessionRecords };

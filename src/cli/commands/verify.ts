@@ -54,7 +54,7 @@ export const command: Command = {
     const tty = process.stderr.isTTY === true && !values.json;
     let report: VerifyReport;
     try {
-      report = await reader.verify(tty ? (done, total) => process.stderr.write(`\rverifying: ${done} / ${total} records`) : undefined);
+      report = await reader.verify(tty ? { onProgress: (done, total) => void process.stderr.write(`\rverifying: ${done} / ${total} records`) } : {});
     } catch (err) {
       if (err instanceof ReaderError) throw new CliError(err.message);
       throw err;
