@@ -183,4 +183,11 @@ export const DEFAULT_INTERCEPT: readonly string[] = [
   'api.anthropic.com',
   'generativelanguage.googleapis.com',
   'bedrock-runtime.*.amazonaws.com', // Bedrock runtime in every region (the control plane bedrock.* is not model traffic)
+  // Vertex AI: the global endpoint and every regional one (us-east5-aiplatform.googleapis.com, …).
+  'aiplatform.googleapis.com',
+  '*-aiplatform.googleapis.com',
+  // Google's OAuth token endpoint: where Vertex clients (ADC) trade their refresh token for the access token
+  // the Vertex calls carry. Recorded (masked) so the log shows which credential minted them; both the body
+  // and the answer are forwarded intact (credential exchange, src/proxy/signed-requests.ts).
+  'oauth2.googleapis.com',
 ];

@@ -256,14 +256,17 @@ async function forwardExchange(x: Exchange): Promise<void> {
     throw describeUpstreamError(err, target.host);
   }
   report.upstreamTtfb(secondsSince(sent));
-  await streamResponse(x, ex, upRes, sides.response, metadataOnly);
+  // The answer to a credential exchange is the client's new credential (an access token): a masked one would
+  // break the client just as a masked refresh token would. It goes back intact and is recorded masked.
+  const answerIntact = forward.kind === 'intact' && forward.why === 'credential-exchange';
+  await streamResponse(x, ex, upRes, sides.response && !answerIntact, metadataOnly, answerIntact);
 }
 
 function sha256Hex(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
-async function streamResponse(x: Exchange, ex: { method: string; host: string; path: string; requestHeaders: IncomingMessage['headers'] }, upRes: IncomingMessage, maskResponse: boolean, metadataOnly = false): Promise<void> {
+async function streamResponse(x: Exchange, ex: { method: string; host: string; path: string; requestHeaders: IncomingMessage['headers'] }, upRes: IncomingMessage, maskResponse: boolean, metadataOnly = false, answerIntact = false): Promise<void> {
   const { deps, ctx, res, target } = x;
   const tHead = Date.now();
   // In the OS before the head is sent; no separate wait for it.
@@ -382,6 +385,7 @@ async function streamResponse(x: Exchange, ex: { method: string; host: string; p
     durationMs: Date.now() - x.started,
     ttfbMs: tHead - x.started,
     findings: processor.findings.map((f) => f.rule),
+    ...(answerIntact && maskResponse === false ? { forwardedIntact: 'credential-exchange' } : {}),
   });
   for (const f of processor.findings) report.masked(f.rule);
   res.end();

@@ -1,7 +1,8 @@
 // Requests whose body must not be changed on the way up, because masking it would break authentication
 // rather than stop a leak:
 // - credential exchanges: the client authenticates itself (Claude Code on Vertex posts its gcloud OAuth
-//   refresh token to oauth2.googleapis.com/token). Not a leak: recorded masked, forwarded intact.
+//   refresh token to oauth2.googleapis.com/token). Not a leak: recorded masked, forwarded intact; the answer
+//   (the new access token) goes back to the client intact too, recorded masked.
 // - signed bodies (AWS SigV4 on Bedrock): a masked body no longer matches its signature. When the host's
 //   policy gives wiretrail an AWS credential (`aws_sigv4`), wiretrail signs the masked request itself
 //   (src/upstream/sigv4.ts). Otherwise it cannot re-sign: the record is masked and the forward is refused,
@@ -18,6 +19,8 @@ interface Endpoint {
 const CREDENTIAL_EXCHANGES: readonly Endpoint[] = [
   { host: /^oauth2\.googleapis\.com$/, path: /^\/token(?:\?|$)/ },
   { host: /^(?:www\.)?googleapis\.com$/, path: /^\/oauth2\/v[34]\/token(?:\?|$)/ },
+  // Workload identity federation (ADC of type external_account): the subject token (a CI's OIDC JWT) is sent here.
+  { host: /^sts\.googleapis\.com$/, path: /^\/v1\/token(?:\?|$)/ },
   { host: /^sts(?:\.[a-z0-9-]+)?\.amazonaws\.com$/, path: /^\// },
   { host: /^login\.microsoftonline\.com$/, path: /\/oauth2\/(?:v2\.0\/)?token(?:\?|$)/ },
   { host: /^github\.com$/, path: /^\/login\/oauth\/access_token(?:\?|$)/ },
