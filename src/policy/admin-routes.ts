@@ -5,7 +5,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { isAdminSession, readBody, sendJson, type AdminRoute } from '../admin/types.js';
 import type { AuthOutcome } from '../identity/types.js';
-import { ApprovalError, approverLabel, type ApprovalQueue, type Approver, type PendingApproval } from './approvals.js';
+import { ApprovalError, approvalView, approverLabel, type ApprovalQueue, type Approver, type PendingApproval } from './approvals.js';
 import { parseDurationMs } from './duration.js';
 
 export interface ApprovalRouteDeps {
@@ -50,18 +50,7 @@ async function jsonObject(req: IncomingMessage): Promise<Record<string, unknown>
 
 /** The list item: the fields the CLI contract names, plus what an approver needs to decide. */
 export function approvalJson(p: PendingApproval): Record<string, unknown> {
-  return {
-    id: p.id,
-    rule: p.rule,
-    host: p.host,
-    method: p.method,
-    path: p.path.split('?')[0],
-    identity: { kind: p.identity.kind, subject: p.identity.subject, email: p.identity.email ?? null, groups: p.identity.groups },
-    summary: p.summary,
-    createdAt: new Date(p.createdAt).toISOString(),
-    expiresAt: new Date(p.expiresAt).toISOString(),
-    session: p.session,
-  };
+  return { ...approvalView(p), session: p.session };
 }
 
 function guarded(fn: AdminRoute['handler']): AdminRoute['handler'] {

@@ -51,6 +51,24 @@ export function identityKey(identity: Identity, clientAddress: string): string {
   return `${identity.kind}:${identity.issuer ?? ''}:${identity.subject}`;
 }
 
+/**
+ * A pending approval as an approver sees it (admin API list, webhook event): what was asked, by whom, for
+ * which rule, until when. The path loses its query (it may carry data the prompt summary already masks).
+ */
+export function approvalView(p: PendingApproval): Record<string, unknown> {
+  return {
+    id: p.id,
+    rule: p.rule,
+    host: p.host,
+    method: p.method,
+    path: p.path.split('?')[0],
+    identity: { kind: p.identity.kind, subject: p.identity.subject, email: p.identity.email ?? null, groups: p.identity.groups },
+    summary: p.summary,
+    createdAt: new Date(p.createdAt).toISOString(),
+    expiresAt: new Date(p.expiresAt).toISOString(),
+  };
+}
+
 export function approverLabel(a: Approver): string {
   return a.kind === 'admin' ? 'admin token' : (a.email ?? a.subject ?? 'unknown');
 }

@@ -9,7 +9,8 @@ import { parseDurationMs } from './duration.js';
 const nonEmpty = z.string().min(1);
 const list = <T extends z.ZodTypeAny>(item: T) => z.array(item).min(1, 'must list at least one value');
 
-const hostPattern = z
+/** A host pattern of the policy (see hosts.ts), checked when the file loads. */
+export const hostPattern = z
   .string()
   .min(1)
   .superRefine((v, ctx) => {

@@ -1,19 +1,7 @@
 // Policy file schema (YAML). Validated at start; unknown keys are errors so typos never pass silently.
 import { parseSourceRange } from '../identity/by-source.js';
 import { z } from 'zod';
-import { approvalsSchema, rulesSchema } from './rules-schema.js';
-import { parseHostPattern } from './hosts.js';
-
-const hostPattern = z
-  .string()
-  .min(1)
-  .superRefine((v, ctx) => {
-    try {
-      parseHostPattern(v);
-    } catch (err) {
-      ctx.addIssue({ code: 'custom', message: (err as Error).message });
-    }
-  });
+import { approvalsSchema, rulesSchema, hostPattern } from './rules-schema.js';
 
 /** An upstream credential the proxy injects; the value is a template of ${env:NAME} / ${file:/path}. */
 export const credentialSchema = z

@@ -4,7 +4,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
-import type { PendingApproval } from './approvals.js';
+import { approvalView, type PendingApproval } from './approvals.js';
 import type { WebhookSpec } from './rules-schema.js';
 
 export const SIGNATURE_HEADER = 'x-wiretrail-signature-256';
@@ -62,17 +62,7 @@ export function approvalEvent(p: PendingApproval, publicUrl: string | null, deli
     event: 'approval.pending',
     delivery: deliveryId,
     sentAt: new Date().toISOString(),
-    approval: {
-      id: p.id,
-      rule: p.rule,
-      host: p.host,
-      method: p.method,
-      path: p.path.split('?')[0],
-      identity: { kind: p.identity.kind, subject: p.identity.subject, email: p.identity.email ?? null, groups: p.identity.groups },
-      summary: p.summary,
-      createdAt: new Date(p.createdAt).toISOString(),
-      expiresAt: new Date(p.expiresAt).toISOString(),
-    },
+    approval: approvalView(p),
     links: links(publicUrl, p.id),
   };
 }

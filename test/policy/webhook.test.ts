@@ -7,7 +7,8 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { ApprovalQueue, identityKey, type HoldInput } from '../../src/policy/index.js';
-import { WebhookNotifier } from '../../src/policy/webhook.js';
+import { WebhookNotifier, approvalEvent } from '../../src/policy/webhook.js';
+import { approvalJson } from '../../src/policy/admin-routes.js';
 import type { Identity } from '../../src/identity/types.js';
 
 const SECRET = 'a-long-enough-secret-0123';
@@ -155,4 +156,17 @@ t.test('the secret may come from ${env:NAME} or ${file:/path}; a missing one is 
   t.throws(() => resolveSecret('${env:WT_TEST_HOOK_UNSET}'), { message: 'approvals.webhook.secret: environment variable WT_TEST_HOOK_UNSET is not set' });
   t.throws(() => resolveSecret('${file:/nonexistent/secret}'), { message: /cannot read \/nonexistent\/secret: ENOENT/ });
   t.equal(resolveSecret('a-literal-secret-0123'), 'a-literal-secret-0123');
+});
+
+t.test('the webhook event and the admin API list describe a pending approval the same way (the list adds the session)', async (t) => {
+  const q = new ApprovalQueue({ maxPending: 10 });
+  const held = q.hold(input);
+  t.teardown(() => held.cancel('test over'));
+  const p = held.pending;
+  const event = approvalEvent(p, null, 'd1').approval as Record<string, unknown>;
+  const { session, ...rest } = approvalJson(p);
+  t.equal(session, 's1');
+  t.same(rest, event);
+  t.equal(event.path, '/v1/chat/completions', 'no query string in either');
+  t.notOk('session' in event, 'the event sent outside carries no session id');
 });
