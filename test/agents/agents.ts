@@ -7,7 +7,8 @@ import type { ClientName } from '../../src/ca/index.js';
 export const AGENTS_PREFIX = join(import.meta.dirname, '..', '..', '.agents');
 
 export interface AgentSpec {
-  name: 'claude' | 'codex' | 'gemini' | 'copilot';
+  /** The run's name; one agent may have several runs (claude on the Anthropic API and on Bedrock). */
+  name: 'claude' | 'claude-bedrock' | 'claude-bedrock-signed' | 'codex' | 'gemini' | 'copilot';
   pkg: string;
   /** Pinned in scripts/install-agents.sh; a different installed version fails the suite. */
   version: string;
@@ -35,6 +36,47 @@ export const AGENTS: Record<AgentSpec['name'], AgentSpec> = {
     args: (p) => ['-p', p],
     env: () => ({
       ANTHROPIC_API_KEY: 'sk-ant-api03-fake-agent-suite-key',
+      DISABLE_TELEMETRY: '1',
+      DISABLE_ERROR_REPORTING: '1',
+      DISABLE_AUTOUPDATER: '1',
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    }),
+  },
+  // Claude Code on AWS Bedrock: InvokeModelWithResponseStream event streams. The runner holds no AWS credential
+  // (CLAUDE_CODE_SKIP_BEDROCK_AUTH: send unsigned); wiretrail signs with the key in its policy (aws_sigv4).
+  'claude-bedrock': {
+    name: 'claude-bedrock',
+    pkg: '@anthropic-ai/claude-code',
+    version: '2.1.332',
+    bin: 'claude',
+    client: 'claude',
+    attributedAs: 'claude-code',
+    args: (p) => ['-p', p],
+    env: () => ({
+      CLAUDE_CODE_USE_BEDROCK: '1',
+      CLAUDE_CODE_SKIP_BEDROCK_AUTH: '1',
+      AWS_REGION: 'us-east-1',
+      DISABLE_TELEMETRY: '1',
+      DISABLE_ERROR_REPORTING: '1',
+      DISABLE_AUTOUPDATER: '1',
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    }),
+  },
+  // The same with dummy AWS keys, for setups where the agent must sign (no CLAUDE_CODE_SKIP_BEDROCK_AUTH):
+  // wiretrail drops the agent's signature and signs with its own key.
+  'claude-bedrock-signed': {
+    name: 'claude-bedrock-signed',
+    pkg: '@anthropic-ai/claude-code',
+    version: '2.1.332',
+    bin: 'claude',
+    client: 'claude',
+    attributedAs: 'claude-code',
+    args: (p) => ['-p', p],
+    env: () => ({
+      CLAUDE_CODE_USE_BEDROCK: '1',
+      AWS_ACCESS_KEY_ID: 'AKIADUMMYRUNNERKEY00',
+      AWS_SECRET_ACCESS_KEY: 'dummyRunnerSecretNotARealKey0000000000000',
+      AWS_REGION: 'us-east-1',
       DISABLE_TELEMETRY: '1',
       DISABLE_ERROR_REPORTING: '1',
       DISABLE_AUTOUPDATER: '1',

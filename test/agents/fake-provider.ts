@@ -1,6 +1,8 @@
 // A local fake AI provider speaking the real wire formats the coding agents use, over HTTPS with its own test
 // CA (one leaf per host by SNI): Anthropic Messages (SSE and JSON), OpenAI Responses (SSE and WebSocket) and
-// Chat Completions, Gemini generateContent / streamGenerateContent?alt=sse, and the GitHub Copilot endpoints.
+// Chat Completions, Gemini generateContent / streamGenerateContent?alt=sse, the GitHub Copilot endpoints, and
+// AWS Bedrock InvokeModel[WithResponseStream] / Converse[Stream] (event streams written with the AWS SDK's
+// codec; every request's SigV4 signature verified with the AWS SDK's signer against BEDROCK_KEY).
 // Every answer carries ANSWER_TEXT with a fake secret split across stream events, so masking must work
 // token by token. Anything else gets a small JSON 200 (agents probe many endpoints) and is logged in `seen`.
 import https from 'node:https';
@@ -12,6 +14,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { loadOrCreateCA } from '../../src/ca/index.js';
+import { esFrame, invokeStream, verifySigV4, type FakeAwsKey } from '../helpers/fake-bedrock.js';
+
+export const BEDROCK_HOST = 'bedrock-runtime.us-east-1.amazonaws.com';
+/** The only AWS key the fake Bedrock accepts: wiretrail's (from its policy), never the agent's. */
+export const BEDROCK_KEY: FakeAwsKey = { accessKeyId: 'AKIAWIRETRAILAGENTS1', secretAccessKey: 'fakeAgentSuiteSecretKey/wiretrail0000000000' };
 
 export const FAKE_SECRET = 'sk-proj-FAKEt3stK3y0nly_9xQm2Lr7Tz4Wv8Ny3Kp6Hs1Jd5Gf0Bc';
 export const ANSWER_MARK = 'WIRETRAIL-FAKE-ANSWER';
@@ -25,6 +32,8 @@ export interface Seen {
   path: string;
   userAgent: string;
   transport: 'https' | 'websocket';
+  /** Bedrock only: null when the SigV4 signature verified, else why it did not. */
+  sigv4?: string | null;
 }
 
 export interface FakeProvider {
@@ -81,6 +90,44 @@ export function responsesEvents(model = 'gpt-fake'): Array<Record<string, unknow
       response: { ...base, status: 'completed', output: [doneItem], usage: { input_tokens: 12, input_tokens_details: { cached_tokens: 0 }, output_tokens: 20, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 32 } },
     }),
   ];
+}
+
+/** Bedrock runtime: the model's Anthropic events inside InvokeModel chunks, or Converse events. */
+function bedrock(path: string, body: { stream?: boolean }, res: ServerResponse) {
+  const p = path.split('?')[0]!;
+  const model = decodeURIComponent(p.split('/')[2] ?? 'anthropic.claude-fake');
+  const es = (frames: Buffer) => {
+    res.writeHead(200, { 'content-type': 'application/vnd.amazon.eventstream', 'x-amzn-requestid': 'fake-request-id' });
+    res.end(frames);
+  };
+  const message = { id: 'msg_bdrk_fake', type: 'message', role: 'assistant', model, stop_reason: null, stop_sequence: null, usage: { input_tokens: 12, output_tokens: 1 } };
+  if (p.endsWith('/invoke-with-response-stream')) {
+    return es(
+      invokeStream([
+        { type: 'message_start', message: { ...message, content: [] } },
+        { type: 'content_block_start', index: 0, content_block: { type: 'text', text: '' } },
+        ...ANSWER_PARTS.map((text) => ({ type: 'content_block_delta', index: 0, delta: { type: 'text_delta', text } })),
+        { type: 'content_block_stop', index: 0 },
+        { type: 'message_delta', delta: { stop_reason: 'end_turn', stop_sequence: null }, usage: { output_tokens: 20 } },
+        { type: 'message_stop', 'amazon-bedrock-invocationMetrics': { inputTokenCount: 12, outputTokenCount: 20, invocationLatency: 50, firstByteLatency: 10 } },
+      ]),
+    );
+  }
+  if (p.endsWith('/invoke')) return json(res, 200, { ...message, content: [{ type: 'text', text: ANSWER_TEXT }], stop_reason: 'end_turn', usage: { input_tokens: 12, output_tokens: 20 } });
+  if (p.endsWith('/converse-stream')) {
+    return es(
+      Buffer.concat([
+        esFrame('messageStart', { role: 'assistant' }),
+        ...ANSWER_PARTS.map((text) => esFrame('contentBlockDelta', { contentBlockIndex: 0, delta: { text } })),
+        esFrame('contentBlockStop', { contentBlockIndex: 0 }),
+        esFrame('messageStop', { stopReason: 'end_turn' }),
+        esFrame('metadata', { usage: { inputTokens: 12, outputTokens: 20, totalTokens: 32 }, metrics: { latencyMs: 50 } }),
+      ]),
+    );
+  }
+  if (p.endsWith('/converse')) return json(res, 200, { output: { message: { role: 'assistant', content: [{ text: ANSWER_TEXT }] } }, stopReason: 'end_turn', usage: { inputTokens: 12, outputTokens: 20, totalTokens: 32 } });
+  void body;
+  return json(res, 404, { message: `unknown Bedrock operation ${p}` });
 }
 
 function chatCompletion(body: { stream?: boolean; model?: string }, res: ServerResponse) {
@@ -159,12 +206,19 @@ export async function startFakeProvider(hosts: string[]): Promise<FakeProvider> 
   const server = https.createServer({ cert: first.certPem, key: first.keyPem, SNICallback: (name, cb) => cb(null, contexts.get(name) ?? contexts.get(hosts[0]!)!) }, (req, res) => {
     const parts: Buffer[] = [];
     req.on('data', (d: Buffer) => parts.push(d));
-    req.on('end', () => handle(req, Buffer.concat(parts).toString('utf8'), res));
+    req.on('end', () => void handle(req, Buffer.concat(parts), res));
   });
-  const handle = (req: IncomingMessage, raw: string, res: ServerResponse) => {
+  const handle = async (req: IncomingMessage, bytes: Buffer, res: ServerResponse) => {
+    const raw = bytes.toString('utf8');
     const host = (req.socket as tls.TLSSocket).servername || String(req.headers.host ?? '');
     const path = req.url ?? '/';
-    seen.push({ method: req.method ?? '', host, path, userAgent: String(req.headers['user-agent'] ?? ''), transport: 'https' });
+    const s: Seen = { method: req.method ?? '', host, path, userAgent: String(req.headers['user-agent'] ?? ''), transport: 'https' };
+    seen.push(s);
+    if (host === BEDROCK_HOST) {
+      // AWS refuses a request whose signature does not verify; so does the fake
+      s.sigv4 = await verifySigV4(req, bytes, BEDROCK_KEY);
+      if (s.sigv4) return json(res, 403, { message: `The request signature we calculated does not match (${s.sigv4})` });
+    }
     let body: Record<string, unknown> = {};
     try {
       body = raw ? JSON.parse(raw) : {};
@@ -172,6 +226,7 @@ export async function startFakeProvider(hosts: string[]): Promise<FakeProvider> 
       /* not JSON: the defaults below answer */
     }
     const p = path.split('?')[0]!;
+    if (host === BEDROCK_HOST && p.startsWith('/model/')) return bedrock(path, body, res);
     if (req.method === 'POST' && p.endsWith('/messages')) return anthropicMessages(body, res);
     if (req.method === 'POST' && p.endsWith('/responses')) {
       const events = responsesEvents(String(body.model ?? 'gpt-fake'));

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHarness } from '../helpers/harness.js';
 import { runCli } from '../helpers/cli.js';
-import { startFakeProvider } from './fake-provider.js';
+import { BEDROCK_HOST, BEDROCK_KEY, startFakeProvider } from './fake-provider.js';
 import { AGENTS, PROMPT, agentBin, type AgentSpec } from './agents.js';
 
 const HOSTS = [
@@ -17,7 +17,14 @@ const HOSTS = [
   'api.github.com',
   'api.githubcopilot.com',
   'api.individual.githubcopilot.com',
+  BEDROCK_HOST,
 ];
+
+// The AWS credential wiretrail signs Bedrock requests with (the agents hold none); the fake Bedrock accepts
+// only signatures made with it.
+process.env.WT_AGENT_AWS_ACCESS_KEY_ID = BEDROCK_KEY.accessKeyId;
+process.env.WT_AGENT_AWS_SECRET_ACCESS_KEY = BEDROCK_KEY.secretAccessKey;
+const BEDROCK_POLICY = `hosts:\n  ${BEDROCK_HOST}:\n    aws_sigv4:\n      - access_key_id: \${env:WT_AGENT_AWS_ACCESS_KEY_ID}\n        secret_access_key: \${env:WT_AGENT_AWS_SECRET_ACCESS_KEY}\n`;
 
 const name = process.argv[2] as AgentSpec['name'];
 const spec = AGENTS[name];
@@ -62,7 +69,7 @@ function runAgent(bin: string, env: Record<string, string>, cwd: string): Promis
 
 const bin = agentBin(spec);
 const fake = await startFakeProvider(HOSTS);
-const policy = `version: 1\negress: audit\nintercept:\n${HOSTS.map((h) => `  - ${h}\n`).join('')}`;
+const policy = `version: 1\negress: audit\nintercept:\n${HOSTS.map((h) => `  - ${h}\n`).join('')}${BEDROCK_POLICY}`;
 const h = await startHarness({ policy, upstreamCa: [fake.caFile], connectTo: HOSTS.map((host) => `${host}:443:127.0.0.1:${fake.port}`) });
 const home = mkdtempSync(join(tmpdir(), `wt-agent-${name}-`));
 let result: Record<string, unknown>;
@@ -75,11 +82,16 @@ try {
   const run = await runAgent(bin, agentEnv, home);
   await h.recorder.drained();
   const sessions = await h.recorder.listSessions();
-  const requests: Array<{ session: string; host: string; path: string; agent: unknown }> = [];
+  const requests: Array<{ session: string; host: string; path: string; agent: unknown; signedBy: unknown; clientSigned: boolean; adapter: unknown }> = [];
   const websockets: Array<{ session: string; kinds: string[] }> = [];
   for (const s of sessions) {
     const recs = await h.recorder.readSession(s.session);
-    for (const r of recs) if (r.kind === 'request') requests.push({ session: s.session, host: String(r.meta.host), path: String(r.meta.path), agent: r.meta.agent ?? null });
+    for (const r of recs) {
+      if (r.kind !== 'request') continue;
+      const headers = (r.meta.headers ?? {}) as Record<string, unknown>;
+      const end = recs.find((e) => e.kind === 'response-end' && e.meta.n === r.meta.n);
+      requests.push({ session: s.session, host: String(r.meta.host), path: String(r.meta.path), agent: r.meta.agent ?? null, signedBy: r.meta.signedBy ?? null, clientSigned: 'x-amz-date' in headers, adapter: end?.meta.adapter ?? null });
+    }
     if (recs.some((r) => r.kind === 'request' && r.meta.upgrade === 'websocket')) websockets.push({ session: s.session, kinds: recs.map((r) => String(r.kind)) });
   }
   await h.close();

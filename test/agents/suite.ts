@@ -17,11 +17,11 @@ export interface AgentResult {
   version: string;
   printedEnv: string[];
   run: { code: number | null; signal: string | null; stdout: string; stderr: string; ms: number };
-  requests: Array<{ session: string; host: string; path: string; agent: { name: string; version: string } | null }>;
+  requests: Array<{ session: string; host: string; path: string; agent: { name: string; version: string } | null; signedBy: string | null; clientSigned: boolean; adapter: string | null }>;
   websockets: Array<{ session: string; kinds: string[] }>;
   summaries: Array<{ session: string; agents?: string[] }>;
   verify: { code: number; stdout: string; stderr: string };
-  fakeSeen: Array<{ host: string; path: string; transport: string; userAgent: string }>;
+  fakeSeen: Array<{ host: string; path: string; transport: string; userAgent: string; sigv4?: string | null }>;
 }
 
 /**
