@@ -70,6 +70,17 @@ t.test('export with several --data writes one bundle per replica, each with its 
   const crossed = await runCliHere(['verify-bundle', fa, '--key', join(b.certs, PUBLIC_KEYS_FILE)]);
   t.equal(crossed.code, 1, 'replica 0\'s bundle does not pass with replica 1\'s key');
 
+  // Several bundles at once: one line per bundle (replica) with its origin.
+  const both = await runCliHere(['verify-bundle', fa, fb, '--key', join(a.certs, PUBLIC_KEYS_FILE), '--key', join(b.certs, PUBLIC_KEYS_FILE)]);
+  t.equal(both.code, 0, both.stderr);
+  t.match(both.stdout, new RegExp(`^bundle ${fa} \\(wiretrail\\.local/wiretrail-0/log\\): ok: 6 records from 2 sessions`, 'm'));
+  t.match(both.stdout, new RegExp(`^bundle ${fb} \\(wiretrail\\.local/wiretrail-1/log\\): ok: 9 records from 3 sessions`, 'm'));
+  t.match(both.stdout, /^2 of 2 bundles verified$/m);
+  const onlyA = await runCliHere(['verify-bundle', fa, fb, '--key', join(a.certs, PUBLIC_KEYS_FILE)]);
+  t.equal(onlyA.code, 1, 'replica 1\'s bundle fails when only replica 0\'s key is trusted');
+  t.match(onlyA.stdout, /^1 of 2 bundles verified$/m);
+  t.match(onlyA.stderr, new RegExp(`^bundle ${fb} .*: FAILED`, 'm'));
+
   // A session lives on one replica: the others say so and write nothing; exit 0.
   const one = join(root, 'one');
   const s = await runCliHere(['export', '--data', a.data, '--data', b.data, '--session', 'wiretrail-1-s2', '--out', one]);
