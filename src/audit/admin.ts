@@ -3,6 +3,9 @@
 // Every read goes through the running log's AuditReader (log.reader), the contract the CLI's local
 // and remote readers implement too.
 //   GET  /v1/audit/sessions?since=&until=&user=&limit=&order=oldest|newest&cursor=   {sessions: SessionSummary[]}
+//   GET  /v1/audit/session-index?q=&user=&group=&repository=&agent=&host=&model=&decision=&since=&until=&before=&limit=
+//                                                         one page from the secondary indexes, newest first: {sessions: [{summary, facts}], next, steps, truncated}
+//   GET  /v1/audit/active-sessions?since=                 {sessions: [{summary, facts}]}: sessions with a record since then
 //   GET  /v1/audit/sessions/<id>[?records=0]              {summary, records: [StoredRecord with body base64]} (records=0: summary only)
 //   GET  /v1/audit/records?from=&to=                      NDJSON: one StoredRecord (body base64) per line, from <= seq < to
 //   GET  /v1/audit/checkpoints?limit=                     {checkpoints: [note…]} newest first (limit ≤ 1000, default 100)
@@ -19,6 +22,7 @@ import type { AuditLog } from './log.js';
 import type { StoredRecord } from './types.js';
 import type { ExportFilter } from './bundle.js';
 import type { SessionFilter, SessionPage } from './reader.js';
+import { INDEXED_FIELDS, MAX_PAGE, type SessionIndexQuery } from './index/index.js';
 
 export interface WireRecord extends Omit<StoredRecord, 'body'> {
   /** Base64 body, or null. */
@@ -79,8 +83,44 @@ function guarded(fn: Handler): Handler {
   };
 }
 
+/** The index query a URL names (bounded strings, integer times and cursor). */
+export function indexQueryFromUrl(url: URL): SessionIndexQuery {
+  const limit = intParam(url, 'limit') ?? 50;
+  if (limit < 1 || limit > MAX_PAGE) throw new BadRequest(`limit must be between 1 and ${MAX_PAGE}`);
+  const q: SessionIndexQuery = { limit };
+  for (const f of [...INDEXED_FIELDS, 'q'] as const) {
+    const v = strParam(url, f);
+    if (v === undefined) continue;
+    if (v.length > 1000) throw new BadRequest(`${f} is too long`);
+    q[f] = v;
+  }
+  const since = intParam(url, 'since');
+  const until = intParam(url, 'until');
+  const before = intParam(url, 'before');
+  if (since !== undefined) q.since = since;
+  if (until !== undefined) q.until = until;
+  if (before !== undefined) q.before = before;
+  return q;
+}
+
 export function auditAdminRoutes(log: AuditLog): AdminRoute[] {
   return [
+    {
+      method: 'GET',
+      path: '/v1/audit/session-index',
+      adminOnly: true,
+      handler: guarded(async (_req, res, url) => sendJson(res, 200, await log.reader.querySessions(indexQueryFromUrl(url)))),
+    },
+    {
+      method: 'GET',
+      path: '/v1/audit/active-sessions',
+      adminOnly: true,
+      handler: guarded(async (_req, res, url) => {
+        const since = intParam(url, 'since');
+        if (since === undefined) throw new BadRequest('since is required (unix ms)');
+        sendJson(res, 200, { sessions: await log.reader.activeSessions(since) });
+      }),
+    },
     {
       method: 'GET',
       path: '/v1/audit/sessions',

@@ -11,6 +11,7 @@ export { remoteReader } from './remote-reader.js';
 export { readPublicKeys, rotateSigningKey, SIGNING_KEY_FILE, PUBLIC_KEYS_FILE } from './signing-key.js';
 export { parseVerifier, parseSigner, type Verifier } from './note.js';
 export { parseTimeArg } from './time-arg.js';
+export { INDEXED_FIELDS, MAX_PAGE, type SessionIndexQuery, type SessionIndexPage, type IndexedSession, type IndexedFacts } from './index/index.js';
 export { chooseLogKeys, keyChoiceLine, type KeyChoice } from './key-choice.js';
 export { readKeyRecord, recordSigningKey, KEY_RECORD_FILE, type KeyRecord } from './key-record.js';
 import { AuditLog, type AuditOptions } from './log.js';

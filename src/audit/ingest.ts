@@ -19,6 +19,7 @@ import { encodeSummary, mergeAgents, mergeUsers, summaryOf, type SessionState } 
 import { readPrunedBefore } from './read.js';
 import type { Frame } from './segment.js';
 import { report } from '../metrics/events.js';
+import { SessionIndexer } from './index/indexer.js';
 
 /** One record on its way into LevelDB. */
 export interface IngestItem {
@@ -75,6 +76,8 @@ export class Ingester {
   private frontier = new TreeFrontier();
   /** Sessions open as of what LevelDB holds (ended ones leave once their end is ingested). */
   readonly sessions = new Map<string, SessionState>();
+  /** Secondary indexes (facts, field values, words), written in the same batches as the records. */
+  readonly index = new SessionIndexer();
   private queue: IngestItem[] = [];
   private inflight: IngestItem[] = [];
   private pumping = false;
@@ -240,6 +243,7 @@ export class Ingester {
         this.sessions.set(it.session, st);
       }
       block.addEncoded(isNew ? null : st.lastSeq, it.record, it.body);
+      this.index.add(it, st.firstSeq, ops);
       this.frontier.appendHex(it.hash);
       if (it.kind === 'retention') ops.push({ type: 'put', key: K.RETENTION_KEY, value: Buffer.from(K.hex(it.seq, 16)) });
       st.next++;
@@ -256,6 +260,7 @@ export class Ingester {
       bytes += it.bytes;
     }
     if (block.length) ops.push({ type: 'put', key: K.recordKey(firstSeq), value: block.finish() });
+    this.index.flush(ops, (session) => this.sessions.get(session)?.ended !== false);
 
     const size = this.frontier.size;
     const now = Date.now();
@@ -495,6 +500,7 @@ export class Ingester {
       }
     }
     for (const st of this.sessions.values()) st.committed = summaryOf(st);
+    await this.index.restore(db, [...this.sessions.values()]);
     this.prunedBefore = await readPrunedBefore(db);
     // Queued records already in the store (a batch that committed although its write reported an error).
     const kept = this.queue.filter((i) => i.seq >= size);

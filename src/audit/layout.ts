@@ -12,6 +12,13 @@
 //                             written at its first record, at its end and, while open, with each checkpoint
 //   i/<session id>            session id -> firstSeq16
 //   o/<firstSeq16>            marker: session not yet ended
+//   f/<firstSeq16>            session facts for lists and filters (index/facts.ts): identity, CI claims, agent, host,
+//                             models, requests, tokens, masked count, decision, plus the fold state of open exchanges
+//   x/<field>/<value>\0<firstSeq16>   secondary index: sessions by user, group, repository, agent, host, model,
+//                             decision (values lower-cased except user; index/indexer.ts); newest first = reverse order
+//   w/<token>\0<firstSeq16>   full-text index: a word of the session's masked prompts or answers (index/tokens.ts)
+//   v/<exchangeFirstSeq16>    the words an exchange added to w/ (sessionFirstSeq16, then one word per line), so
+//                             retention deletes exactly the postings of pruned exchanges
 //   m/retention               seq16 of the latest retention record
 //   m/probe                   written and deleted by a synced batch to prove the store writes again
 // Everything but b/ and c/ is derived from the records and cross-checked by verify.
@@ -34,10 +41,14 @@ export const SUMMARY_PREFIX = 's/';
 export const SESSION_ID_PREFIX = 'i/';
 export const OPEN_PREFIX = 'o/';
 export const META_PREFIX = 'm/';
+export const FACTS_PREFIX = 'f/';
+export const FIELD_PREFIX = 'x/';
+export const WORD_PREFIX = 'w/';
+export const WORDS_OF_PREFIX = 'v/';
 /** Record keys of an earlier development build (refused on open). */
 export const LEGACY_RECORD_PREFIX = 'r/';
 /** Every prefix the store may hold; verify reports anything else. */
-export const KNOWN_PREFIXES = [RECORD_PREFIX, CHECKPOINT_PREFIX, SESSION_ID_PREFIX, META_PREFIX, OPEN_PREFIX, SUMMARY_PREFIX, TILE_PREFIX] as const;
+export const KNOWN_PREFIXES = [RECORD_PREFIX, CHECKPOINT_PREFIX, FACTS_PREFIX, SESSION_ID_PREFIX, META_PREFIX, OPEN_PREFIX, SUMMARY_PREFIX, TILE_PREFIX, WORDS_OF_PREFIX, WORD_PREFIX, FIELD_PREFIX] as const;
 
 export const recordKey = (seq: number) => `${RECORD_PREFIX}${hex(seq, 16)}`;
 export const tileKey = (level: number, index: number) => `${TILE_PREFIX}${hex(level, 2)}/${hex(index, 12)}`;
@@ -45,6 +56,15 @@ export const checkpointKey = (size: number) => `${CHECKPOINT_PREFIX}${hex(size, 
 export const summaryKey = (firstSeq: number) => `${SUMMARY_PREFIX}${hex(firstSeq, 16)}`;
 export const sessionIdKey = (session: string) => `${SESSION_ID_PREFIX}${session}`;
 export const openKey = (firstSeq: number) => `${OPEN_PREFIX}${hex(firstSeq, 16)}`;
+export const factsKey = (firstSeq: number) => `${FACTS_PREFIX}${hex(firstSeq, 16)}`;
+/** Index keys end in NUL + firstSeq16: NUL sorts first, so one value's keys never interleave with a longer value's. */
+export const fieldValuePrefix = (field: string, value: string) => `${FIELD_PREFIX}${field}/${value}\0`;
+export const fieldKey = (field: string, value: string, firstSeq: number) => `${fieldValuePrefix(field, value)}${hex(firstSeq, 16)}`;
+export const wordPrefix = (word: string) => `${WORD_PREFIX}${word}\0`;
+export const wordKey = (word: string, firstSeq: number) => `${wordPrefix(word)}${hex(firstSeq, 16)}`;
+export const wordsOfKey = (exchangeFirstSeq: number) => `${WORDS_OF_PREFIX}${hex(exchangeFirstSeq, 16)}`;
+/** The firstSeq at the end of an index key (x/ and w/), or null. */
+export const indexKeySeq = (key: string): number | null => parseHex(key.slice(-16), 16);
 export const RETENTION_KEY = `${META_PREFIX}retention`;
 export const PROBE_KEY = `${META_PREFIX}probe`;
 

@@ -13,6 +13,7 @@ import { readExternalCheckpoints, verifyStore, type VerifyReport } from './verif
 import { exportBundle, type ExportFilter, type ExportStats } from './bundle.js';
 import type { Verifier } from './note.js';
 import type { Ingester, IngestItem } from './ingest.js';
+import { activeSessionSeqs, querySessionIndex, sessionRows, type IndexedSession, type SessionIndexPage, type SessionIndexQuery } from './index/index.js';
 
 /** What the live reader needs from the log around it (AuditLog supplies it). */
 export interface LiveLog {
@@ -94,6 +95,19 @@ export class LiveReader implements AuditReader {
     const out = page.order === 'newest' ? [...fresh.reverse(), ...stored] : [...stored, ...fresh];
     return limit === undefined ? out : out.slice(0, limit);
   }
+
+  /** Index pages over what LevelDB holds (records still in the tail join within one ingest batch, milliseconds). */
+  querySessions(q: SessionIndexQuery): Promise<SessionIndexPage> {
+    return querySessionIndex(this.ing.db, q, this.committedSummary);
+  }
+
+  async activeSessions(since: number): Promise<IndexedSession[]> {
+    const db = this.ing.db;
+    return sessionRows(db, await activeSessionSeqs(db, since), this.committedSummary);
+  }
+
+  /** An open session's summary as of the last batch (stored summaries of open sessions lag up to a checkpoint). */
+  private readonly committedSummary = (s: SessionSummary): SessionSummary => (s.ended ? s : (this.ing.sessions.get(s.session)?.committed ?? s));
 
   async sessionSummary(session: string): Promise<SessionSummary | null> {
     const tail = this.snapshot(session).get(session);

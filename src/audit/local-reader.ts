@@ -12,6 +12,7 @@ import { exportBundle } from './bundle.js';
 import { readPublicKeys, parseKeyList, PUBLIC_KEYS_FILE } from './signing-key.js';
 import { openCheckpoint, parseVerifier, type Verifier } from './note.js';
 import { ReaderError, type AuditReader } from './reader.js';
+import { activeSessionSeqs, querySessionIndex, sessionRows } from './index/index.js';
 
 /** Keys from --key values (a file of verifier keys, or a key itself) plus the certs folder's keyring. */
 export function loadTrustedKeys(keyArgs: string[], certsDir: string | null): Verifier[] {
@@ -67,6 +68,8 @@ export async function openLocalReader(opts: LocalOptions): Promise<AuditReader> 
   return {
     kind: 'local',
     listSessions: (filter = {}, page = {}) => listSessions(db, filter, page),
+    querySessions: (q) => querySessionIndex(db, q),
+    activeSessions: async (since) => sessionRows(db, await activeSessionSeqs(db, since)),
     sessionSummary: (id) => sessionSummary(db, id),
     sessionRecords: (id) => readSession(db, id, prunedBefore),
     async showSession(id) {

@@ -9,6 +9,7 @@ import type { SessionSummary, StoredRecord } from './types.js';
 import type { Verifier } from './note.js';
 import type { VerifyReport } from './verify.js';
 import type { ExportFilter, ExportStats } from './bundle.js';
+import type { IndexedSession, SessionIndexPage, SessionIndexQuery } from './index/index.js';
 
 /** Which sessions: every condition given must hold. */
 export interface SessionFilter {
@@ -49,6 +50,14 @@ export interface AuditReader {
    * answer from secondary indexes; the result must equal filtering every summary in that order.
    */
   listSessions(filter?: SessionFilter, page?: SessionPage): Promise<SessionSummary[]>;
+  /**
+   * One page of sessions from the secondary indexes (src/audit/index), newest first: filters on
+   * user, group, CI repository, agent, host, model, decision and start time, words of the masked
+   * prompts and answers, a firstSeq cursor. Rows carry the session's facts (index/facts.ts).
+   */
+  querySessions(q: SessionIndexQuery): Promise<SessionIndexPage>;
+  /** Sessions with a record at or after `since` (unix ms), newest activity first (live views, `sessions tail`). */
+  activeSessions(since: number): Promise<IndexedSession[]>;
   /** One session's summary (including records not yet ingested on a running log), or null. */
   sessionSummary(id: string): Promise<SessionSummary | null>;
   /** One session's records in order, with bodies; [] when the session is unknown. */

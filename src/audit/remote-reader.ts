@@ -1,5 +1,6 @@
 // AuditReader through a running proxy's admin API (the CLI while the proxy holds the LevelDB lock).
 // Verification runs inside the proxy, on its keys; the CLI may pin keys on top (verify --key).
+import type { IndexedSession, SessionIndexPage } from './index/index.js';
 import { adminFetch, AdminError } from '../admin/client.js';
 import { fromWire, type WireRecord } from './admin.js';
 import { parseVerifier } from './note.js';
@@ -55,6 +56,14 @@ export function remoteReader(base: string, token: string | null): AuditReader {
       const limit = page.limit ?? fl;
       const res = await get(`/v1/audit/sessions${query({ ...f, limit, order: page.order, cursor: page.cursor })}`);
       return ((await res.json()) as { sessions: SessionSummary[] }).sessions;
+    },
+    async querySessions(q) {
+      const res = await get(`/v1/audit/session-index${query({ ...q })}`);
+      return (await res.json()) as SessionIndexPage;
+    },
+    async activeSessions(since) {
+      const res = await get(`/v1/audit/active-sessions${query({ since })}`);
+      return ((await res.json()) as { sessions: IndexedSession[] }).sessions;
     },
     sessionSummary: async (id) => (await show(id, false))?.summary ?? null,
     sessionRecords: async (id) => (await show(id, true))?.records ?? [],

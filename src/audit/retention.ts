@@ -12,6 +12,7 @@ import { stripBodies } from './value.js';
 import { findBlock, withReader } from './blocks.js';
 import type { Ingester } from './ingest.js';
 import { compactRange } from './store.js';
+import { pruneWordIndex } from './index/index.js';
 
 const DAY_MS = 86_400_000;
 
@@ -72,6 +73,9 @@ export async function prune(deps: RetentionDeps, days: number, now: number): Pro
   // Pruned means gone: compaction writes the range anew and deletes the table files (and, by flushing
   // the memtable first, the write-ahead log) that still carried the old bodies.
   await compactRange(db, K.recordKey(from), K.recordKey(lo));
-  deps.log.info({ prunedBefore: lo, days, blocks }, 'audit: retention pruned old bodies');
+  // The words of pruned prompts and answers go with them (and open sessions may post them again).
+  const words = await pruneWordIndex(db, lo);
+  ing.index.forgetPosted();
+  deps.log.info({ prunedBefore: lo, days, blocks, words }, 'audit: retention pruned old bodies');
   return { prunedBefore: lo, previous };
 }

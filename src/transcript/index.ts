@@ -3,6 +3,6 @@
 export type { Turn, ReplayStep, TokenUsage, Exchange, SessionFacts } from './types.js';
 export { sessionExchanges, sessionFacts } from './session.js';
 export { agentFromUserAgent } from './agent.js';
-export { promptTurns } from './prompt.js';
-export { reassembleAnswer, type RecordedChunk } from './answer.js';
-export { SessionCatalog, type SessionQuery, type QueryResult, type TranscriptSource, type SessionRow } from './catalog.js';
+export { promptTurns, requestModel } from './prompt.js';
+export { reassembleAnswer, framingOf, type RecordedChunk } from './answer.js';
+export { SessionCatalog, rowMatches, rowOf, type SessionQuery, type QueryResult, type TranscriptSource, type SessionRow } from './catalog.js';

@@ -96,8 +96,8 @@ export function queryFromParams(params: URLSearchParams): SessionQuery {
   const until = timeParam(params, 'until');
   if (since !== undefined) q.since = since;
   if (until !== undefined) q.until = until;
-  const before = /^(\d{1,16}):(.{1,200})$/.exec(params.get('before') ?? '');
-  if (before) q.before = { ts: Number(before[1]), session: before[2]! };
+  const before = /^\d{1,16}$/.exec(params.get('before') ?? '');
+  if (before) q.before = Number(before[0]);
   return q;
 }
 

@@ -48,7 +48,9 @@ export class LiveSessions {
 
   /** Pushes every session that started or changed since the listeners connected. */
   private async tick(): Promise<void> {
-    const { rows } = await this.catalog.query({ since: this.since, limit: 50 });
+    const since = this.since;
+    this.since = Date.now() - 2 * this.intervalMs; // the next tick's window overlaps this one
+    const rows = (await this.catalog.active(since)).slice(0, 50);
     for (const f of rows.reverse()) {
       const version = f.lastTs * 1000 + f.requests;
       if (this.seen.get(f.session) === version) continue;

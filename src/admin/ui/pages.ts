@@ -62,13 +62,9 @@ export function sessionRow(f: SessionFacts): Html {
 </tr>`;
 }
 
-function cursorParam(c: { ts: number; session: string }): string {
-  return `${c.ts}:${c.session}`;
-}
-
 export function listPage(q: SessionQuery, result: QueryResult, params: URLSearchParams, approvals: boolean): string {
   const nextParams = new URLSearchParams(params);
-  if (result.next) nextParams.set('before', cursorParam(result.next));
+  if (result.next !== null) nextParams.set('before', String(result.next));
   const filtered = [...params.keys()].some((k) => k !== 'before');
   return page(
     'Sessions',
@@ -82,13 +78,13 @@ export function listPage(q: SessionQuery, result: QueryResult, params: URLSearch
   <button class="primary" type="submit">Filter</button>
   ${filtered ? html`<a href="/">Clear</a>` : ''}
 </form>
-${result.truncated ? html`<p class="meta" role="status">Searched the newest ${result.scanned} sessions; narrow the filters or go to older pages for more.</p>` : ''}
+${result.truncated ? html`<p class="meta" role="status">This page stopped early (the filters rarely meet); older pages may hold more.</p>` : ''}
 <table id="sessions" data-live="${!filtered && !params.has('before') ? 'on' : 'off'}">
 <thead><tr><th>Time</th><th>Session</th><th>Identity</th><th>CI</th><th>Agent</th><th>Host</th><th>Model</th><th>Requests</th><th>Tokens</th><th>Masked</th><th>Decision</th></tr></thead>
 <tbody>${result.rows.map(sessionRow)}</tbody>
 </table>
 ${result.rows.length ? '' : html`<p>No session matches.</p>`}
-<nav class="pager" aria-label="pages">${params.has('before') ? html`<a href="/">Newest</a>` : ''}${result.next ? html`<a rel="next" href="/?${nextParams.toString()}">Older</a>` : ''}</nav>`,
+<nav class="pager" aria-label="pages">${params.has('before') ? html`<a href="/">Newest</a>` : ''}${result.next !== null ? html`<a rel="next" href="/?${nextParams.toString()}">Older</a>` : ''}</nav>`,
   );
 }
 

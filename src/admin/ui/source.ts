@@ -2,7 +2,7 @@
 // (AuditReader) so the pages do not depend on how the log stores records.
 import type { AuditReader } from '../../audit/index.js';
 
-export type UiSource = Pick<AuditReader, 'listSessions' | 'showSession' | 'exportBundle' | 'publicKeys' | 'checkpoints'>;
+export type UiSource = Pick<AuditReader, 'querySessions' | 'activeSessions' | 'showSession' | 'exportBundle' | 'publicKeys' | 'checkpoints'>;
 
 /** @deprecated The running log's reader is a UiSource: pass `log.reader`. */
 export type LogReadSide = { readonly reader: AuditReader };

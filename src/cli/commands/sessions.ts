@@ -4,7 +4,7 @@ import type { Command } from '../main.js';
 import { CliError, UsageError, parse, settings, adminUrl } from '../args.js';
 import { readAdminToken } from '../../admin/client.js';
 import { openLocalReader, remoteReader, parseTimeArg, toWire, ReaderError, type AuditReader, type SessionSummary, type StoredRecord } from '../../audit/index.js';
-import { SessionCatalog, sessionExchanges, sessionFacts, type SessionFacts, type SessionQuery } from '../../transcript/index.js';
+import { SessionCatalog, rowMatches, sessionExchanges, sessionFacts, type SessionFacts, type SessionQuery } from '../../transcript/index.js';
 
 const USAGE =
   'wiretrail sessions list [FILTERS] [--limit N] [--json]\n' +
@@ -95,7 +95,7 @@ export const command: Command = {
       const result = await catalog.query(query);
       if (values.json) process.stdout.write(JSON.stringify(result.rows, null, 2) + '\n');
       else process.stdout.write(factsTable(result.rows));
-      if (result.truncated) process.stderr.write(`note: searched the newest ${result.scanned} sessions only; narrow the filters (--since, --user, --host…) for older ones\n`);
+      if (result.truncated) process.stderr.write('note: the index walk stopped early (these filters rarely meet); narrow the time range (--since/--until) for older sessions\n');
       return 0;
     } finally {
       await reader.close();
@@ -129,7 +129,7 @@ async function tail(catalog: SessionCatalog, query: SessionQuery, values: Values
   if (!values.json) process.stdout.write(FACT_HEAD.join('  ') + '\n');
   try {
     while (!stop) {
-      const { rows } = await catalog.query({ ...query, since: Math.max(since, query.since ?? 0), limit: 200 });
+      const rows = (await catalog.active(Math.max(since, query.since ?? 0))).filter((r) => rowMatches(r, query)).slice(0, 200);
       for (const f of rows.reverse()) {
         const version = `${f.lastTs}:${f.requests}:${f.ended}`;
         if (seen.get(f.session) === version) continue;
