@@ -6,6 +6,7 @@
 import { hash } from 'node:crypto';
 import type { Db } from './store.js';
 import * as K from './layout.js';
+import { checkIndexes } from './index/check.js';
 import { RECORD_KINDS, RECORD_VERSION, decodeRecord, parseRecordText, recordAgents, recordUsers } from './record.js';
 import type { AuditRecord, SessionSummary } from './types.js';
 import { leafHashOfPrefixed } from './merkle.js';
@@ -484,6 +485,10 @@ async function run(db: Db, so: object, snapshot: unknown, opts: VerifyOptions, r
   await compareDigest(db, snapshot, K.SESSION_ID_PREFIX, expIds, 'the session id index');
   await compareDigest(db, snapshot, K.OPEN_PREFIX, openMarks, 'the open-session markers');
   if (retentionPtr !== lastRetention) fail('modified', lastRetention, 'the retention marker does not point at the latest retention record');
+
+  // The secondary indexes (search aids derived from the records) must be intact.
+  const badIndex = await checkIndexes(db, e, snapshot);
+  if (badIndex) fail('modified', null, `the session index entry ${JSON.stringify(badIndex.key)} is damaged: ${badIndex.why}`);
 
   // Nothing else may live in the store.
   const known: readonly string[] = K.KNOWN_PREFIXES;

@@ -10,6 +10,7 @@ import { decodeRecord } from '../record.js';
 import type { AuditRecord } from '../types.js';
 import { withReader } from '../blocks.js';
 import { words } from './tokens.js';
+import { tagged, untag } from './tag.js';
 import {
   beginExchange,
   completeExchange,
@@ -52,7 +53,6 @@ interface SessionIndexState {
 const MAX_EXCHANGE_CHUNK_BYTES = 4 << 20;
 const MAX_HELD_CHUNK_BYTES = 64 << 20;
 const MAX_POSTED = 20_000;
-const EMPTY = Buffer.alloc(0);
 
 export class SessionIndexer {
   private readonly open = new Map<string, SessionIndexState>();
@@ -87,12 +87,13 @@ export class SessionIndexer {
     for (const [session, st] of this.open) {
       if (st.dirty) {
         st.dirty = false;
-        ops.push({ type: 'put', key: K.factsKey(st.firstSeq), value: Buffer.from(JSON.stringify(st.row)) });
+        const fk = K.factsKey(st.firstSeq);
+        ops.push({ type: 'put', key: fk, value: tagged(fk, Buffer.from(JSON.stringify(st.row))) });
         for (const [field, v] of indexValues(st.row.facts, st.users)) {
           const key = K.fieldKey(field, indexValue(field, v), st.firstSeq);
           if (st.fieldKeys.has(key)) continue;
           st.fieldKeys.add(key);
-          ops.push({ type: 'put', key, value: EMPTY });
+          ops.push({ type: 'put', key, value: tagged(key) });
         }
       }
       if (ended(session)) this.drop(st, session);
@@ -117,8 +118,11 @@ export class SessionIndexer {
   async restore(db: Db, sessions: Array<{ session: string; firstSeq: number; lastSeq: number; users: string[] }>): Promise<void> {
     this.reset();
     for (const s of sessions) {
-      const v = await db.get(K.factsKey(s.firstSeq));
-      const row = v ? (JSON.parse(v.toString('utf8')) as FactsRow) : emptyRow();
+      const fk = K.factsKey(s.firstSeq);
+      const v = await db.get(fk);
+      const payload = v ? untag(fk, v) : null;
+      if (v && !payload) throw new Error(`audit store is inconsistent: the facts row of the session at seq ${s.firstSeq} is damaged; run wiretrail verify`);
+      const row = payload ? (JSON.parse(payload.toString('utf8')) as FactsRow) : emptyRow();
       const st = this.fresh(s.firstSeq, row);
       st.users = [...s.users];
       for (const [field, val] of indexValues(row.facts, st.users)) st.fieldKeys.add(K.fieldKey(field, indexValue(field, val), s.firstSeq));
@@ -194,10 +198,12 @@ export class SessionIndexer {
       if (st.posted.size >= MAX_POSTED) st.posted.clear();
       st.posted.add(w);
       x.words.add(w);
-      ops.push({ type: 'put', key: K.wordKey(w, st.firstSeq), value: EMPTY });
+      const key = K.wordKey(w, st.firstSeq);
+      ops.push({ type: 'put', key, value: tagged(key) });
       added = true;
     }
-    if (added || x.words.size) ops.push({ type: 'put', key: K.wordsOfKey(x.firstSeq), value: Buffer.from(`${K.hex(st.firstSeq, 16)}\n${[...x.words].join('\n')}`) });
+    const vk = K.wordsOfKey(x.firstSeq);
+    if (added || x.words.size) ops.push({ type: 'put', key: vk, value: tagged(vk, Buffer.from(`${K.hex(st.firstSeq, 16)}\n${[...x.words].join('\n')}`)) });
   }
 }
 

@@ -6,6 +6,7 @@
 import type { Db } from '../store.js';
 import * as K from '../layout.js';
 import { compactRange } from '../store.js';
+import { untag } from './tag.js';
 
 const BATCH = 2000;
 
@@ -19,7 +20,7 @@ export async function pruneWordIndex(db: Db, prunedBefore: number): Promise<numb
     ops = [];
   };
   for await (const [key, value] of db.iterator({ gte: K.WORDS_OF_PREFIX, lt: K.wordsOfKey(prunedBefore) })) {
-    const lines = value.toString('utf8').split('\n');
+    const lines = (untag(key, value) ?? Buffer.alloc(0)).toString('utf8').split('\n');
     const first = K.parseHex(lines[0] ?? '', 16);
     if (first !== null) {
       for (const w of lines.slice(1)) if (w) (ops.push({ type: 'del', key: K.wordKey(w, first) }), deleted++);

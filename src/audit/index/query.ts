@@ -10,6 +10,7 @@ import { lastEntry, withReader } from '../blocks.js';
 import type { SessionSummary } from '../types.js';
 import { emptyRow, indexValue, type FactsRow, type IndexedFacts } from './facts.js';
 import { queryWords } from './tokens.js';
+import { untag } from './tag.js';
 
 export const INDEXED_FIELDS = ['user', 'group', 'repository', 'agent', 'host', 'model', 'decision'] as const;
 export type IndexedField = (typeof INDEXED_FIELDS)[number];
@@ -162,7 +163,8 @@ export async function sessionRows(db: Db, seqs: number[], live: (s: SessionSumma
     const s = values[i];
     if (!s) continue;
     const f = values[seqs.length + i];
-    const row = f ? (JSON.parse(f.toString('utf8')) as FactsRow) : emptyRow();
+    const payload = f ? untag(K.factsKey(seqs[i]!), f) : null;
+    const row = payload ? (JSON.parse(payload.toString('utf8')) as FactsRow) : emptyRow();
     out.push({ summary: live(JSON.parse(s.toString('utf8')) as SessionSummary), facts: row.facts });
   }
   return out;
