@@ -293,17 +293,19 @@ async function streamResponse(x: Exchange, ex: { method: string; host: string; p
     deps.logger.info({ session: ctx.session, host: target.host, path: target.path.split('?')[0], contentType: upRes.headers['content-type'] }, 'unknown response format: passed through unmodified (masked in the record)');
   }
   let headSent = false;
-  const writeHead = () => {
+  const writeHead = (flush = false) => {
     if (headSent) return;
     headSent = true;
     // A request held for approval already sent its stream's head while it waited.
     if (res.headersSent) return;
     res.writeHead(upRes.statusCode ?? 502, forwardable(processor.headers));
-    res.flushHeaders();
+    // Otherwise the head leaves with the first body bytes, in the same write.
+    if (flush) res.flushHeaders();
   };
-  // An identity body's head goes out at once (streams start promptly); an encoded one waits for its first
+  // A stream's identity head goes out at once (streams start promptly). A body of known length comes
+  // whole: its head waits for the body (one write instead of two). An encoded body waits for its first
   // decoded, recorded bytes, so a body that is not what its Content-Encoding says is still a clean 502.
-  if (!decoder) writeHead();
+  if (!decoder && upRes.headers['content-length'] === undefined) writeHead(true);
   // record: metadata keeps each chunk's size and hash, never its bytes. Chunks are recorded
   // synchronously (appendSync: in the OS when it returns), no wait per chunk.
   const recordChunk = (meta: JsonObject, body: Buffer) => (metadataOnly ? x.recordNow('chunk', { ...meta, sha256: sha256Hex(body) }) : x.recordNow('chunk', meta, body));
@@ -319,7 +321,10 @@ async function streamResponse(x: Exchange, ex: { method: string; host: string; p
       const t = process.hrtime.bigint();
       upstreamBytes += chunk.length;
       const plain = decoder ? await decodeChunk(decoder, chunk) : chunk;
-      await out.commit(await processor.push(plain), at);
+      // No promise per chunk unless a decoder or a client pushing back needs one.
+      const pushed = processor.push(plain);
+      const committed = out.commit(pushed instanceof Promise ? await pushed : pushed, at);
+      if (committed) await committed;
       report.chunkForward(secondsSince(t));
       if (res.destroyed || processor.broken) break;
     }
@@ -381,14 +386,14 @@ async function streamResponse(x: Exchange, ex: { method: string; host: string; p
     adapter: processor.adapter,
     chunks: out.chunks,
     upstreamBytes,
-    clientBytes: out.clientBytes,
+    clientBytes: out.clientBytes + out.heldBytes,
     durationMs: Date.now() - x.started,
     ttfbMs: tHead - x.started,
     findings: processor.findings.map((f) => f.rule),
     ...(answerIntact && maskResponse === false ? { forwardedIntact: 'credential-exchange' } : {}),
   });
   for (const f of processor.findings) report.masked(f.rule);
-  res.end();
+  out.finish();
 }
 
 /** Every failure of an exchange ends here: one refusal (recorded, answered, logged) or a cut connection. */

@@ -16,6 +16,8 @@ export type RecordChunk = (meta: JsonObject, body: Buffer) => Promise<unknown> |
 export class RecordedResponse {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Held bytes commitEnd found covered by records. */
+  private covered = 0;
   private recordBytes = 0;
   chunks = 0;
   clientBytes = 0;
@@ -27,25 +29,63 @@ export class RecordedResponse {
     private readonly writeHead: () => void,
   ) {}
 
-  /** Records `out.record` (awaited, so a store failure stops here), then releases covered client bytes. */
-  async commit(out: Output, at: number): Promise<void> {
+  /**
+   * Records `out.record` (a store failure stops here), then releases covered client bytes. Returns a
+   * promise only when something must be waited for (an asynchronous record, a client pushing back):
+   * a chunk recorded synchronously and written at once costs no promise.
+   */
+  commit(out: Output, at: number): Promise<void> | void {
+    this.queue(out.client);
+    if (out.record.length === 0) return;
+    this.chunks++;
+    const recorded = this.recordChunk({ at, i: this.chunks, bytes: out.record.length }, out.record);
+    if (recorded) {
+      return recorded.then(() => {
+        this.recordBytes += out.record.length;
+        return this.release();
+      });
+    }
+    this.recordBytes += out.record.length;
+    return this.release();
+  }
+
+  /**
+   * The processor ended normally: everything it emitted is recorded, unless it recorded nothing at
+   * all. The bytes it covers stay held for finish() (after the exchange's last record), so the head,
+   * the last bytes and the end of the body leave in one write.
+   */
+  async commitEnd(out: Output, at: number): Promise<void> {
     this.queue(out.client);
     if (out.record.length > 0) {
       this.chunks++;
       await this.recordChunk({ at, i: this.chunks, bytes: out.record.length }, out.record);
       this.recordBytes += out.record.length;
-      await this.release();
+      this.covered = this.pendingBytes;
     }
-  }
-
-  /** The processor ended normally: everything it emitted is in the record, unless it recorded nothing at all. */
-  async commitEnd(out: Output, at: number): Promise<void> {
-    await this.commit(out, at);
     if (this.pendingBytes > 0 && this.recordBytes === 0) {
       throw new UpstreamBrokenError(`response body of ${this.pendingBytes} bytes produced no record: withheld from the client (fail closed)`);
     }
-    await this.release();
+    this.covered = this.pendingBytes;
+  }
+
+  /** Bytes commitEnd holds for finish(), all covered by records. */
+  get heldBytes(): number {
+    return this.covered;
+  }
+
+  /** Sends the head (if not sent), the held bytes and the end of the body together (corked: one write). */
+  finish(): void {
+    const { res } = this;
+    if (res.destroyed) return;
+    res.cork();
     this.writeHead();
+    for (const b of this.pending) {
+      this.clientBytes += b.length;
+      res.write(b);
+    }
+    this.pending = [];
+    this.pendingBytes = this.covered = 0;
+    res.end(); // uncorks
   }
 
   /** Records what the processor still held (upstream died, client left), marked partial. Never sends. */
@@ -71,21 +111,32 @@ export class RecordedResponse {
     if (this.pendingBytes > MAX_UNCOVERED_BYTES) throw new UpstreamBrokenError(`more than ${MAX_UNCOVERED_BYTES} response bytes arrived without a record covering them`);
   }
 
-  private async release(): Promise<void> {
+  /** Writes the queued bytes; a promise only while the client pushes back (then it waits for drain). */
+  private release(): Promise<void> | void {
     this.writeHead();
     const out = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
-    for (const b of out) {
+    for (let i = 0; i < out.length; i++) {
+      const b = out[i]!;
       this.clientBytes += b.length;
-      await writeChunk(this.res, b);
+      const wait = writeChunk(this.res, b);
+      if (wait) return this.releaseRest(wait, out, i + 1);
+    }
+  }
+
+  private async releaseRest(wait: Promise<void>, out: Buffer[], from: number): Promise<void> {
+    await wait;
+    for (let i = from; i < out.length; i++) {
+      this.clientBytes += out[i]!.length;
+      await writeChunk(this.res, out[i]!);
     }
   }
 }
 
-function writeChunk(res: ServerResponse, data: Buffer): Promise<void> {
-  if (data.length === 0 || res.destroyed) return Promise.resolve();
-  if (res.write(data)) return Promise.resolve();
+function writeChunk(res: ServerResponse, data: Buffer): Promise<void> | void {
+  if (data.length === 0 || res.destroyed) return;
+  if (res.write(data)) return;
   return new Promise((resolve) => {
     const done = () => {
       res.off('drain', done);

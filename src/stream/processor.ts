@@ -79,6 +79,13 @@ class Processor implements ResponseProcessor {
   private textFallbackFromJson = false;
   private finished = false;
   private brokenBy: StreamBreak | null = null;
+  /**
+   * The client and the log mask with the same session (masked both ways): one lane does the work and
+   * its output serves both, instead of masking every message twice. Split into two lanes only where
+   * the sides differ (an unknown API passes the client's copy unmasked; an oversize event ends them differently).
+   */
+  private shared: boolean;
+  private readonly clientMask: MaskSession | null;
 
   constructor(ex: ExchangeMeta, res: ResponseMeta, mask: ResponseMasks, opts: ProcessorOptions = {}) {
     const codings = parseContentEncoding(getHeader(res.headers, 'content-encoding'));
@@ -101,8 +108,10 @@ class Processor implements ResponseProcessor {
     this.ndjson = this.mode === 'ndjson' ? new NdjsonParser(maxEvent) : null;
     this.frames = this.mode === 'eventstream' ? new EventStreamParser(maxEvent) : null;
 
+    this.clientMask = mask.client;
+    this.shared = !this.clientRaw && mask.client === mask.record && this.mode !== 'none';
     if (this.mode !== 'none') this.lanes.push({ lane: new Lane(mask.record), record: true, adapter: null, out: [] });
-    if (!this.clientRaw && mask.client) this.lanes.push({ lane: new Lane(mask.client), record: false, adapter: null, out: [] });
+    if (!this.clientRaw && mask.client && !this.shared) this.lanes.push({ lane: new Lane(mask.client), record: false, adapter: null, out: [] });
     if (this.mode === 'text') {
       const latin1 = !TEXTUAL.test(contentType ?? 'text/plain');
       for (const l of this.lanes) l.text = { decoder: latin1 ? null : new TextDecoder('utf-8'), latin1 };
@@ -124,20 +133,25 @@ class Processor implements ResponseProcessor {
     return rec ? rec.lane.findings : [];
   }
 
-  async push(chunk: Buffer): Promise<Output> {
+  /** Synchronous (no promise per chunk) unless a decoder is involved. */
+  push(chunk: Buffer): Output | Promise<Output> {
     if (this.finished) return { client: EMPTY, record: EMPTY };
-    let decoded: Buffer = chunk;
-    if (this.decoder) {
-      if (this.decodeFailed) decoded = EMPTY;
-      else {
-        try {
-          decoded = await this.decoder.write(chunk);
-        } catch {
-          this.decodeFailed = true; // corrupt upstream encoding: the rest cannot be read
-          decoded = EMPTY;
-        }
-      }
+    if (this.decoder && !this.decodeFailed) return this.decodeAndPush(chunk);
+    return this.pushDecoded(chunk, this.decoder ? EMPTY : chunk);
+  }
+
+  private async decodeAndPush(chunk: Buffer): Promise<Output> {
+    let decoded: Buffer;
+    try {
+      decoded = await this.decoder!.write(chunk);
+    } catch {
+      this.decodeFailed = true; // corrupt upstream encoding: the rest cannot be read
+      decoded = EMPTY;
     }
+    return this.pushDecoded(chunk, decoded);
+  }
+
+  private pushDecoded(chunk: Buffer, decoded: Buffer): Output {
     if (decoded.length > 0) this.feed(decoded);
     const tooLarge = this.sse?.error ?? this.ndjson?.error ?? this.frames?.error ?? null;
     if (tooLarge) {
@@ -183,6 +197,7 @@ class Processor implements ResponseProcessor {
       if (l.record) record = b;
       else client = b;
     }
+    if (this.shared) client = record;
     return { client: this.clientRaw ? raw : client, record };
   }
 
@@ -260,6 +275,7 @@ class Processor implements ResponseProcessor {
   private resolve(first: Json | undefined): void {
     this.resolved = true;
     if (first !== undefined && this.hint) this.api = confirmApi(this.hint, first);
+    if (!this.api) this.unshare();
     for (const l of this.lanes) {
       l.lane.useSchema(opaqueSchema(this.api, 'response'));
       l.adapter = this.api ? createAdapter(this.api, l.lane) : new PassAdapter(l.record ? l.lane : null);
@@ -294,6 +310,16 @@ class Processor implements ResponseProcessor {
     }
   }
 
+  /** Gives the client its own lane from here on; what the shared lane emitted so far is the client's too. */
+  private unshare(): void {
+    if (!this.shared) return;
+    this.shared = false;
+    const rec = this.lanes[0]!;
+    const client: LaneCtx = { lane: new Lane(this.clientMask!), record: false, adapter: null, out: [...rec.out] };
+    if (rec.text) client.text = { decoder: rec.text.decoder ? new TextDecoder('utf-8') : null, latin1: rec.text.latin1 };
+    this.lanes.push(client);
+  }
+
   private finish(): void {
     this.finished = true;
     switch (this.mode) {
@@ -319,7 +345,10 @@ class Processor implements ResponseProcessor {
         this.finishAdapters(msgToFrame);
         // a message cut short or refused: the record keeps its bytes (masked); the client never gets them
         if (this.brokenBy) this.brokenTail(tail.toString('latin1'), brokenStreamFrame(this.brokenBy.message));
-        else if (tail.length) for (const l of this.lanes) if (l.record) l.out.push(l.lane.text(tail.toString('latin1')));
+        else if (tail.length) {
+          this.unshare();
+          for (const l of this.lanes) if (l.record) l.out.push(l.lane.text(tail.toString('latin1')));
+        }
         break;
       }
       case 'json':
@@ -340,6 +369,7 @@ class Processor implements ResponseProcessor {
    * ignore comments; a person reading the stream sees the reason).
    */
   private brokenTail(tail: string, clientNote: string): void {
+    this.unshare();
     for (const l of this.lanes) {
       if (l.record) {
         if (tail) l.out.push(l.lane.text(tail));

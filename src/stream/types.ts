@@ -27,8 +27,8 @@ export interface ResponseProcessor {
   readonly adapter: string;
   /** Response headers to send to the client. */
   readonly headers: Record<string, string | string[]>;
-  /** Called sequentially, awaited. */
-  push(chunk: Buffer): Promise<Output>;
+  /** Called sequentially; returns the output at once unless a decoder is involved (then a promise). */
+  push(chunk: Buffer): Output | Promise<Output>;
   /** Upstream ended normally. */
   end(): Promise<Output>;
   /** Upstream died mid-stream: releases held text (masked) so nothing is lost. */

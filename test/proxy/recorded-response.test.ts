@@ -24,7 +24,10 @@ t.test('client bytes wait for the record that covers them', async (t) => {
   await g.commit({ client: b('raw-2 '), record: b('rec-1-2') }, 2);
   t.equal(sent(), 'raw-1 raw-2 ', 'released once a record committed');
   await g.commitEnd({ client: b('raw-3'), record: b('') }, 3);
-  t.equal(sent(), 'raw-1 raw-2 raw-3', 'the end record covers the rest');
+  t.equal(sent(), 'raw-1 raw-2 ', 'what the end covers waits for finish() (after the exchange\'s last record)');
+  t.equal(g.heldBytes, 5);
+  g.finish();
+  t.equal(sent(), 'raw-1 raw-2 raw-3', 'the end record covers the rest: sent with the end of the body');
   t.same(records, ['rec-1-2']);
   t.equal(heads >= 1, true);
 });
@@ -42,8 +45,22 @@ t.test('a record that cannot be written stops the bytes it would cover', async (
   const g = new RecordedResponse(res, async () => {
     throw new StoreUnavailableError('disk full');
   }, () => undefined);
-  await t.rejects(g.commit({ client: b('secret-ish'), record: b('masked') }, 1), StoreUnavailableError);
+  await t.rejects(async () => g.commit({ client: b('secret-ish'), record: b('masked') }, 1), StoreUnavailableError);
   t.equal(sent(), '');
+});
+
+t.test('a chunk recorded synchronously is sent at once, without a promise', async (t) => {
+  const { res, sent } = fakeRes();
+  const records: string[] = [];
+  const g = new RecordedResponse(res, (_m, body) => void records.push(body.toString()), () => undefined);
+  t.equal(g.commit({ client: b('a'), record: b('') }, 1), undefined);
+  t.equal(g.commit({ client: b('b'), record: b('ab') }, 2), undefined, 'no promise when nothing waits');
+  t.equal(sent(), 'ab');
+  const failing = new RecordedResponse(res, () => {
+    throw new StoreUnavailableError('disk full');
+  }, () => undefined);
+  t.throws(() => failing.commit({ client: b('secret-ish'), record: b('masked') }, 3), StoreUnavailableError, 'a synchronous record failure throws at once');
+  t.equal(sent(), 'ab', 'and its bytes stay withheld');
 });
 
 t.test('uncovered bytes are bounded', async (t) => {
