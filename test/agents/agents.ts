@@ -3,12 +3,13 @@
 import { mkdirSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ClientName } from '../../src/ca/index.js';
+import { ADC, ACCESS_TOKEN, VERTEX_HOSTS, VERTEX_PROJECT, VERTEX_REGION, writeGcloudAdc } from './vertex-fake.js';
 
 export const AGENTS_PREFIX = join(import.meta.dirname, '..', '..', '.agents');
 
 export interface AgentSpec {
   /** The run's name; one agent may have several runs (claude on the Anthropic API and on Bedrock). */
-  name: 'claude' | 'claude-bedrock' | 'claude-bedrock-signed' | 'codex' | 'gemini' | 'copilot';
+  name: 'claude' | 'claude-bedrock' | 'claude-bedrock-signed' | 'claude-vertex' | 'codex' | 'gemini' | 'copilot';
   pkg: string;
   /** Pinned in scripts/install-agents.sh; a different installed version fails the suite. */
   version: string;
@@ -21,6 +22,12 @@ export interface AgentSpec {
   env(home: string): Record<string, string>;
   /** Files the agent needs in its fresh HOME (settings that select the auth method, turn off usage stats). */
   setup?(home: string): void;
+  /** Extra hosts the fake provider serves for this run (its certificates, --connect-to). */
+  hosts?: string[];
+  /** Run under the default intercept list (no `intercept:`), to prove its entries cover this run's hosts. */
+  defaultPolicy?: boolean;
+  /** Credentials besides the answer's fake secret that must never appear raw in the record. */
+  recordSecrets?: string[];
 }
 
 export const PROMPT = 'Reply with the deploy key.';
@@ -82,6 +89,30 @@ export const AGENTS: Record<AgentSpec['name'], AgentSpec> = {
       DISABLE_AUTOUPDATER: '1',
       CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
     }),
+  },
+  // Claude Code on Google Vertex AI with its default auth: Application Default Credentials of type
+  // authorized_user in gcloud's well-known file, refreshed at oauth2.googleapis.com/token by google-auth-library.
+  'claude-vertex': {
+    name: 'claude-vertex',
+    pkg: '@anthropic-ai/claude-code',
+    version: '2.1.332',
+    bin: 'claude',
+    client: 'claude',
+    attributedAs: 'claude-code',
+    args: (p) => ['-p', p],
+    env: () => ({
+      CLAUDE_CODE_USE_VERTEX: '1',
+      CLOUD_ML_REGION: VERTEX_REGION,
+      ANTHROPIC_VERTEX_PROJECT_ID: VERTEX_PROJECT,
+      DISABLE_TELEMETRY: '1',
+      DISABLE_ERROR_REPORTING: '1',
+      DISABLE_AUTOUPDATER: '1',
+      CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC: '1',
+    }),
+    setup: (home) => void writeGcloudAdc(home),
+    hosts: VERTEX_HOSTS,
+    defaultPolicy: true,
+    recordSecrets: [ADC.refresh_token, ADC.client_secret, ACCESS_TOKEN],
   },
   codex: {
     name: 'codex',

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { loadOrCreateCA } from '../../src/ca/index.js';
+import { googleRoute, type Outcome } from './vertex-fake.js';
 import { esFrame, invokeStream, verifySigV4, type FakeAwsKey } from '../helpers/fake-bedrock.js';
 
 export const BEDROCK_HOST = 'bedrock-runtime.us-east-1.amazonaws.com';
@@ -34,6 +35,8 @@ export interface Seen {
   transport: 'https' | 'websocket';
   /** Bedrock only: null when the SigV4 signature verified, else why it did not. */
   sigv4?: string | null;
+  /** Google token endpoint and Vertex only: what the checking endpoint concluded (vertex-fake.ts). */
+  outcome?: Outcome;
 }
 
 export interface FakeProvider {
@@ -227,6 +230,8 @@ export async function startFakeProvider(hosts: string[]): Promise<FakeProvider> 
     }
     const p = path.split('?')[0]!;
     if (host === BEDROCK_HOST && p.startsWith('/model/')) return bedrock(path, body, res);
+    const outcome = googleRoute(host, req, raw, body, res, { anthropic: anthropicMessages, gemini });
+    if (outcome) return void (seen.at(-1)!.outcome = outcome);
     if (req.method === 'POST' && p.endsWith('/messages')) return anthropicMessages(body, res);
     if (req.method === 'POST' && p.endsWith('/responses')) {
       const events = responsesEvents(String(body.model ?? 'gpt-fake'));

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startHarness } from '../helpers/harness.js';
 import { runCli } from '../helpers/cli.js';
-import { BEDROCK_HOST, BEDROCK_KEY, startFakeProvider } from './fake-provider.js';
+import { BEDROCK_HOST, BEDROCK_KEY, FAKE_SECRET, startFakeProvider } from './fake-provider.js';
 import { AGENTS, PROMPT, agentBin, type AgentSpec } from './agents.js';
 
 const HOSTS = [
@@ -68,9 +68,11 @@ function runAgent(bin: string, env: Record<string, string>, cwd: string): Promis
 }
 
 const bin = agentBin(spec);
-const fake = await startFakeProvider(HOSTS);
-const policy = `version: 1\negress: audit\nintercept:\n${HOSTS.map((h) => `  - ${h}\n`).join('')}${BEDROCK_POLICY}`;
-const h = await startHarness({ policy, upstreamCa: [fake.caFile], connectTo: HOSTS.map((host) => `${host}:443:127.0.0.1:${fake.port}`) });
+const hosts = [...HOSTS, ...(spec.hosts ?? [])];
+const fake = await startFakeProvider(hosts);
+const intercept = spec.defaultPolicy ? '' : `intercept:\n${HOSTS.map((h) => `  - ${h}\n`).join('')}`;
+const policy = `version: 1\negress: audit\n${intercept}${BEDROCK_POLICY}`;
+const h = await startHarness({ policy, upstreamCa: [fake.caFile], connectTo: hosts.map((host) => `${host}:443:127.0.0.1:${fake.port}`) });
 const home = mkdtempSync(join(tmpdir(), `wt-agent-${name}-`));
 let result: Record<string, unknown>;
 try {
@@ -82,15 +84,17 @@ try {
   const run = await runAgent(bin, agentEnv, home);
   await h.recorder.drained();
   const sessions = await h.recorder.listSessions();
-  const requests: Array<{ session: string; host: string; path: string; agent: unknown; signedBy: unknown; clientSigned: boolean; adapter: unknown }> = [];
+  const requests: Array<{ session: string; host: string; path: string; agent: unknown; signedBy: unknown; clientSigned: boolean; adapter: unknown; forwardedIntact: unknown; body: string }> = [];
+  let recorded = '';
   const websockets: Array<{ session: string; kinds: string[] }> = [];
   for (const s of sessions) {
     const recs = await h.recorder.readSession(s.session);
+    for (const r of recs) recorded += `${JSON.stringify(r.meta)}\n${r.body?.toString('utf8') ?? ''}\n`;
     for (const r of recs) {
       if (r.kind !== 'request') continue;
       const headers = (r.meta.headers ?? {}) as Record<string, unknown>;
       const end = recs.find((e) => e.kind === 'response-end' && e.meta.n === r.meta.n);
-      requests.push({ session: s.session, host: String(r.meta.host), path: String(r.meta.path), agent: r.meta.agent ?? null, signedBy: r.meta.signedBy ?? null, clientSigned: 'x-amz-date' in headers, adapter: end?.meta.adapter ?? null });
+      requests.push({ session: s.session, host: String(r.meta.host), path: String(r.meta.path), agent: r.meta.agent ?? null, signedBy: r.meta.signedBy ?? null, clientSigned: 'x-amz-date' in headers, adapter: end?.meta.adapter ?? null, forwardedIntact: r.meta.forwardedIntact ?? null, body: r.body?.toString('utf8').slice(0, 2000) ?? '' });
     }
     if (recs.some((r) => r.kind === 'request' && r.meta.upgrade === 'websocket')) websockets.push({ session: s.session, kinds: recs.map((r) => String(r.kind)) });
   }
@@ -107,6 +111,8 @@ try {
     summaries: JSON.parse(list.stdout || '[]'),
     verify: { code: verify.code, stdout: verify.stdout, stderr: verify.stderr },
     fakeSeen: fake.seen,
+    // Which of the agent's credentials (and the answer's secret) the record holds raw: must be none.
+    recordLeaks: [FAKE_SECRET, ...(spec.recordSecrets ?? [])].filter((secret) => recorded.includes(secret)),
   };
 } finally {
   await fake.close();

@@ -17,11 +17,13 @@ export interface AgentResult {
   version: string;
   printedEnv: string[];
   run: { code: number | null; signal: string | null; stdout: string; stderr: string; ms: number };
-  requests: Array<{ session: string; host: string; path: string; agent: { name: string; version: string } | null; signedBy: string | null; clientSigned: boolean; adapter: string | null }>;
+  requests: Array<{ session: string; host: string; path: string; agent: { name: string; version: string } | null; signedBy: string | null; clientSigned: boolean; adapter: string | null; forwardedIntact: string | null; body: string }>;
   websockets: Array<{ session: string; kinds: string[] }>;
   summaries: Array<{ session: string; agents?: string[] }>;
   verify: { code: number; stdout: string; stderr: string };
-  fakeSeen: Array<{ host: string; path: string; transport: string; userAgent: string; sigv4?: string | null }>;
+  fakeSeen: Array<{ host: string; path: string; transport: string; userAgent: string; sigv4?: string | null; outcome?: string }>;
+  /** Secrets (the answer's, the agent's credentials) found raw in the record: must be empty. */
+  recordLeaks: string[];
 }
 
 /**
@@ -69,6 +71,7 @@ export function agentSuite(name: AgentSpec['name'], providerPath: RegExp, check?
     for (const q of model) t.same(q.agent, { name: spec.attributedAs, version: spec.version }, `attributed: ${q.path}`);
     const sessions = new Set(model.map((q) => q.session));
     for (const s of sessions) t.ok(r.summaries.find((x) => x.session === s)?.agents?.includes(`${spec.attributedAs}/${spec.version}`), `session ${s} names the agent`);
+    t.same(r.recordLeaks, [], 'the record holds no secret raw (the answer, the agent credentials)');
     t.equal(r.verify.code, 0, `wiretrail verify: ${r.verify.stdout}${r.verify.stderr}`);
     t.match(r.verify.stdout, /^ok: /);
     check?.(t, r);
