@@ -1,7 +1,13 @@
-// Forensic export bundles: a self-contained, offline-verifiable NDJSON file.
-//   line 1   {"type":"wiretrail-audit-bundle","version":1,"origin",...,"checkpoint":<signed note>,"publicKeys":[...]}
-//   then     {"type":"record","record":<the record's exact canonical JSON>,"body":<base64>|null,"bodyPruned":bool,"proof":[hex...]}
+// Forensic export bundles: a self-contained, offline-verifiable NDJSON file. Format 2:
+//   line 1   {"type":"wiretrail-audit-bundle","version":2,"origin",...,"checkpoint":<signed note>,"publicKeys":[...]}
+//   then     {"type":"proof","records":N,"proof":<base64 of 32-byte hashes>}: one multi-leaf inclusion proof
+//            (merkle.ts) for the N record lines after it (at most 4,096), taken over their seqs in order
+//   then     N x {"type":"record","record":<the record's exact canonical JSON>,"body":<base64>|null,"bodyPruned":bool}
+//   ...      more proof lines and their records
 //   last     {"type":"end","records":N,"sha256":<hex SHA-256 of every byte before this line>}
+// Format 1 (still verified) had no proof lines and an inclusion proof ("proof":[hex...]) on every
+// record line: about 22 hashes (1.5 KB) per record at a million records, so a bundle was ~7.5x its
+// records. Records next to each other share one proof now (a compact range when they are consecutive).
 // Every line is canonical JSON (RFC 8785). Authenticity comes from the checkpoint signature and the
 // inclusion proofs; the trailer hash makes any other change (filters, spacing) fail as well.
 import { NotFoundError } from '../errors/index.js';
@@ -11,15 +17,21 @@ import type { Db } from './store.js';
 import * as K from './layout.js';
 import { canonicalBytes, decodeRecord, RECORD_KINDS } from './record.js';
 import type { AuditRecord, SessionSummary } from './types.js';
-import { inclusionProof, leafHash, verifyInclusion } from './merkle.js';
+import { leafHash, multiInclusionProof, rootFromMultiInclusion, verifyInclusion } from './merkle.js';
 import { rangeHashFromTiles, unpackTile } from './tree.js';
-import { sessionSeqs } from './read.js';
+import { latestCheckpointNote, walkSession } from './read.js';
 import { EntryReader, entriesFrom, withReader } from './blocks.js';
+import type { Entry } from './value.js';
 import { NoteError, openCheckpoint, parseVerifier, type Verifier } from './note.js';
 import type { ProblemKind } from './verify.js';
 
 export const BUNDLE_TYPE = 'wiretrail-audit-bundle';
-export const BUNDLE_VERSION = 1;
+export const BUNDLE_VERSION = 2;
+/** Bundle formats verify-bundle reads. */
+const READABLE_VERSIONS = new Set([1, 2]);
+/** Records under one proof line: bounds what the exporter and the verifier hold at once. */
+const GROUP_RECORDS = 4096;
+const GROUP_BYTES = 16 << 20;
 
 export interface ExportFilter {
   session?: string;
@@ -52,9 +64,9 @@ export async function* exportBundle(src: ExportSource, filter: ExportFilter, sta
   const snapshot = src.db.snapshot();
   const so = { snapshot } as object;
   const digest = createHash('sha256');
-  let reader: EntryReader | null = null;
-  const emit = (obj: unknown): Buffer => {
-    const line = Buffer.concat([canonicalBytes(obj), Buffer.from('\n')]);
+  const reader = new EntryReader(src.db, so);
+  const emit = (text: string): Buffer => {
+    const line = Buffer.from(text, 'utf8');
     digest.update(line);
     return line;
   };
@@ -64,100 +76,141 @@ export async function* exportBundle(src: ExportSource, filter: ExportFilter, sta
     if (filter.since !== undefined) f.since = filter.since;
     if (filter.until !== undefined) f.until = filter.until;
     if (filter.user !== undefined) f.user = filter.user;
-    yield emit({
-      type: BUNDLE_TYPE,
-      version: BUNDLE_VERSION,
-      origin: cp.origin,
-      treeSize: cp.size,
-      checkpoint: src.checkpointNote,
-      publicKeys: src.publicKeys.map((k) => k.text),
-      filter: f,
-      createdAt: Date.now(),
-    });
+    const header = { type: BUNDLE_TYPE, version: BUNDLE_VERSION, origin: cp.origin, treeSize: cp.size, checkpoint: src.checkpointNote, publicKeys: src.publicKeys.map((k) => k.text), filter: f, createdAt: Date.now() };
+    yield emit(canonicalBytes(header).toString('utf8') + '\n');
     const mth = rangeHashFromTiles(async (level, index) => {
       const v = await src.db.get(K.tileKey(level, index), so);
       return v ? unpackTile(v) : null;
     });
     const sessionsSeen = new Set<string>();
-    reader = new EntryReader(src.db, so);
-    for await (const seqs of selectSeqs(src.db, so, filter, cp.size, stats)) {
-      const entries = await reader.getMany(seqs);
-      for (const { seq, record: bytes, body } of entries) {
-        const r = decodeRecord(bytes);
+    let group: Entry[] = [];
+    let groupBytes = 0;
+    const flush = async (): Promise<Buffer> => {
+      const seqs = group.map((e) => e.seq).sort((a, b) => a - b);
+      const proof = Buffer.concat(await multiInclusionProof(seqs, cp.size, mth));
+      let text = `{"proof":"${proof.toString('base64')}","records":${group.length},"type":"proof"}\n`;
+      for (const e of group) text += recordLine(e, src.prunedBefore);
+      stats.records += group.length;
+      group = [];
+      groupBytes = 0;
+      return emit(text);
+    };
+    for await (const entries of selectEntries(src.db, reader, so, filter, cp.size, stats)) {
+      for (const e of entries) {
+        const r = decodeRecord(e.record);
         if (filter.since !== undefined && r.ts < filter.since) continue;
         if (filter.until !== undefined && r.ts > filter.until) continue;
-        const proof = await inclusionProof(seq, cp.size, mth);
         sessionsSeen.add(r.session);
-        stats.records++;
-        yield emit({
-          type: 'record',
-          record: bytes.toString('utf8'),
-          body: body ? body.toString('base64') : null,
-          bodyPruned: !body && r.bodyHash !== null && seq < src.prunedBefore,
-          proof: proof.map((p) => p.toString('hex')),
-        });
+        group.push(e);
+        groupBytes += e.record.length + (e.body?.length ?? 0);
+        if (group.length >= GROUP_RECORDS || groupBytes >= GROUP_BYTES) yield await flush();
       }
     }
+    if (group.length) yield await flush();
     stats.sessions = sessionsSeen.size;
     const end = { type: 'end', records: stats.records, sha256: digest.digest('hex') };
     yield Buffer.concat([canonicalBytes(end), Buffer.from('\n')]);
   } finally {
-    await reader?.close();
+    await reader.close();
     await snapshot.close();
   }
 }
 
-/** Seqs of matching records below `size`, in chunks. */
-async function* selectSeqs(db: Db, so: object, filter: ExportFilter, size: number, stats: ExportStats): AsyncGenerator<number[]> {
-  const sessions: string[] = [];
+/**
+ * One record line, written directly in canonical form (keys in RFC 8785 order; JSON.stringify
+ * escapes a string exactly as RFC 8785 does), which costs a fraction of canonicalizing an object.
+ */
+function recordLine(e: Entry, prunedBefore: number): string {
+  const text = e.record.toString('utf8');
+  // bodyPruned: a body the record commits to is gone and retention removed it (below its cut).
+  // bodyHash is the first key of a canonical record.
+  const pruned = !e.body && e.seq < prunedBefore && !text.startsWith('{"bodyHash":null');
+  return `{"body":${e.body ? `"${e.body.toString('base64')}"` : 'null'},"bodyPruned":${pruned},"record":${JSON.stringify(text)},"type":"record"}\n`;
+}
+
+/** Entries of matching records below `size`, in chunks, in bundle order (by session, or by seq). */
+async function* selectEntries(db: Db, reader: EntryReader, so: object, filter: ExportFilter, size: number, stats: ExportStats): AsyncGenerator<Entry[]> {
+  const sessions: SessionSummary[] = [];
   if (filter.session !== undefined) {
-    if (!(await db.get(K.sessionIdKey(filter.session), so))) throw new NotFoundError(`no session ${JSON.stringify(filter.session)} in the log`);
-    sessions.push(filter.session);
+    const fs = await db.get(K.sessionIdKey(filter.session), so);
+    const v = fs ? await db.get(K.summaryKey(K.parseHex(fs.toString(), 16) ?? -1), so) : undefined;
+    if (!v) throw new NotFoundError(`no session ${JSON.stringify(filter.session)} in the log`);
+    sessions.push(JSON.parse(v.toString('utf8')) as SessionSummary);
   } else if (filter.user !== undefined) {
-    for await (const v of db.values({ ...K.prefixRange(K.SUMMARY_PREFIX), ...so })) {
+    // A byte search before parsing: most summaries do not name the user at all.
+    const needle = Buffer.from(JSON.stringify(filter.user));
+    for await (const v of db.values({ ...K.prefixRange(K.SUMMARY_PREFIX), ...so }) as AsyncIterable<Buffer>) {
+      if (!v.includes(needle)) continue;
       const s = JSON.parse(v.toString('utf8')) as SessionSummary;
       if (!s.users.includes(filter.user)) continue;
       if (filter.since !== undefined && s.lastTs < filter.since) continue;
       if (filter.until !== undefined && s.firstTs > filter.until) continue;
-      sessions.push(s.session);
+      sessions.push(s);
     }
   } else {
-    // Whole log or a time window: seq order, starting where the window starts (ts is non-decreasing).
-    let lo = 0;
-    if (filter.since !== undefined) {
-      let hi = size;
-      const since = filter.since;
-      await withReader(db, so, async (reader) => {
-        while (lo < hi) {
-          const mid = Math.floor((lo + hi) / 2);
-          const e = await reader.get(mid);
-          if (e && decodeRecord(e.record).ts < since) lo = mid + 1;
-          else hi = mid;
-        }
-      });
-    }
-    let out: number[] = [];
-    for await (const e of entriesFrom(db, lo, so)) {
-      if (e.seq >= size) {
-        stats.uncovered++;
-        continue;
-      }
-      if (filter.until !== undefined && decodeRecord(e.record).ts > filter.until) break;
-      out.push(e.seq);
-      if (out.length >= 256) {
-        yield out;
-        out = [];
-      }
-    }
-    if (out.length) yield out;
+    yield* entriesInOrder(db, reader, so, filter, size, stats);
     return;
   }
-  for (const session of sessions) {
-    const all = await sessionSeqs(db, session);
-    const covered = all.filter((seq) => seq < size);
-    stats.uncovered += all.length - covered.length;
-    for (let i = 0; i < covered.length; i += 256) yield covered.slice(i, i + 256);
+  for (const s of sessions) {
+    const last = await lastCoveredSeq(db, so, s, size);
+    stats.uncovered += last.uncovered;
+    if (last.seq < 0) continue;
+    const all = await walkSession(reader, s, last.seq);
+    for (let i = 0; i < all.length; i += 1024) yield all.slice(i, i + 1024);
   }
+}
+
+/**
+ * The seq of a session's last record under the checkpoint (size), and how many of its records lie
+ * past it. Summaries of open sessions are stored with each checkpoint, so a newer record of the
+ * session can only lie past the summary's last seq, and only the records from there are scanned.
+ */
+async function lastCoveredSeq(db: Db, so: object, s: SessionSummary, size: number): Promise<{ seq: number; uncovered: number }> {
+  let last = s.lastSeq;
+  let uncovered = 0;
+  if (!s.ended) {
+    const cpNote = await latestCheckpointNote(db);
+    const stored = cpNote ? Number(cpNote.split('\n')[1]) : 0;
+    for await (const e of entriesFrom(db, Math.max(stored, s.lastSeq + 1), so)) if (decodeRecord(e.record).session === s.session) last = e.seq;
+  }
+  // Walk back from `last` past the records the checkpoint does not cover.
+  let seq: number | null = last;
+  while (seq !== null && seq >= size) {
+    const e = await withReader(db, so, (r) => r.get(seq!));
+    if (!e) throw new Error(`audit store is inconsistent: record ${seq} is missing; run wiretrail verify`);
+    uncovered++;
+    seq = e.prev;
+  }
+  return { seq: seq ?? -1, uncovered };
+}
+
+/** Whole log or a time window: seq order, starting where the window starts (ts is non-decreasing). */
+async function* entriesInOrder(db: Db, reader: EntryReader, so: object, filter: ExportFilter, size: number, stats: ExportStats): AsyncGenerator<Entry[]> {
+  let lo = 0;
+  if (filter.since !== undefined) {
+    let hi = size;
+    const since = filter.since;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      const e = await reader.get(mid);
+      if (e && decodeRecord(e.record).ts < since) lo = mid + 1;
+      else hi = mid;
+    }
+  }
+  let out: Entry[] = [];
+  for await (const e of entriesFrom(db, lo, so)) {
+    if (e.seq >= size) {
+      stats.uncovered++;
+      continue;
+    }
+    if (filter.until !== undefined && decodeRecord(e.record).ts > filter.until) break;
+    out.push(e);
+    if (out.length >= 1024) {
+      yield out;
+      out = [];
+    }
+  }
+  if (out.length) yield out;
 }
 
 export interface BundleReport {
@@ -257,13 +310,17 @@ async function checkBundle(bytes: AsyncIterable<Buffer>, trusted: Verifier[], re
   let ended = false;
   const sessions = new Map<string, { sessionSeq: number; hash: string }>();
   let n = 0;
+  let version = 0;
+  // Format 2: the proof line in force and the records it still has to cover.
+  let group: Group | null = null;
   for await (const { line, complete } of lines(bytes)) {
     n++;
     if (ended) throw new BundleProblem('modified', null, 'data after the end of the bundle');
     if (!complete) throw new BundleProblem('truncated', null, `line ${n} is cut short (no end line)`);
     const obj = parseCanonicalLine(line, `line ${n}`);
     if (n === 1) {
-      if (obj.type !== BUNDLE_TYPE || obj.version !== BUNDLE_VERSION) throw new BundleProblem('malformed', null, 'not a wiretrail audit bundle (version 1)');
+      if (obj.type !== BUNDLE_TYPE || typeof obj.version !== 'number' || !READABLE_VERSIONS.has(obj.version)) throw new BundleProblem('malformed', null, `not a wiretrail audit bundle (version ${[...READABLE_VERSIONS].join(' or ')})`);
+      version = obj.version;
       if (typeof obj.checkpoint !== 'string' || !Array.isArray(obj.publicKeys)) throw new BundleProblem('malformed', null, 'bundle header lacks the checkpoint or public keys');
       let keys = trusted;
       report.keySource = 'given';
@@ -297,12 +354,20 @@ async function checkBundle(bytes: AsyncIterable<Buffer>, trusted: Verifier[], re
       continue;
     }
     if (obj.type === 'end') {
+      if (group) throw new BundleProblem('truncated', null, `the bundle ends ${group.remaining} records short of its last proof line`);
       if (obj.records !== report.records) throw new BundleProblem('modified', null, `the bundle says ${String(obj.records)} records but holds ${report.records}`);
       if (obj.sha256 !== digest.digest('hex')) throw new BundleProblem('modified', null, 'the bundle trailer hash does not match its content');
       ended = true;
       continue;
     }
-    if (obj.type !== 'record' || typeof obj.record !== 'string' || !Array.isArray(obj.proof)) throw new BundleProblem('malformed', null, `line ${n} is not a record`);
+    if (version >= 2 && obj.type === 'proof') {
+      if (group) throw new BundleProblem('modified', null, `line ${n}: a proof line before the previous one's ${group.remaining} records`);
+      group = openGroup(obj, n);
+      digest.update(line);
+      continue;
+    }
+    if (obj.type !== 'record' || typeof obj.record !== 'string' || (version === 1 ? !Array.isArray(obj.proof) : 'proof' in obj)) throw new BundleProblem('malformed', null, `line ${n} is not a record`);
+    if (version >= 2 && !group) throw new BundleProblem('modified', null, `line ${n}: a record without a proof line before it`);
     digest.update(line);
     const bytes = Buffer.from(obj.record, 'utf8');
     let r: AuditRecord;
@@ -314,13 +379,21 @@ async function checkBundle(bytes: AsyncIterable<Buffer>, trusted: Verifier[], re
     const seq = r.seq;
     if (!Number.isSafeInteger(seq) || seq < 0 || seq >= header!.size) throw new BundleProblem('modified', seq, `record seq ${seq} is outside the signed tree (size ${header!.size})`);
     if (r.origin !== header!.origin || !RECORD_KINDS.has(r.kind)) throw new BundleProblem('modified', seq, `record seq ${seq} does not belong to log ${header!.origin}`);
-    const proof = (obj.proof as unknown[]).map((p) => {
-      if (typeof p !== 'string' || !HEX64.test(p)) throw new BundleProblem('modified', seq, `record seq ${seq} has a malformed inclusion proof`);
-      return Buffer.from(p, 'hex');
-    });
     const leaf = leafHash(bytes);
-    if (!verifyInclusion(seq, header!.size, leaf, proof, header!.root)) {
-      throw new BundleProblem('modified', seq, `record seq ${seq} is not in the signed log (its inclusion proof fails)`);
+    if (group) {
+      group.members.push({ seq, leaf });
+      if (--group.remaining === 0) {
+        checkGroup(group, header!.size, header!.root);
+        group = null;
+      }
+    } else {
+      const proof = (obj.proof as unknown[]).map((p) => {
+        if (typeof p !== 'string' || !HEX64.test(p)) throw new BundleProblem('modified', seq, `record seq ${seq} has a malformed inclusion proof`);
+        return Buffer.from(p, 'hex');
+      });
+      if (!verifyInclusion(seq, header!.size, leaf, proof, header!.root)) {
+        throw new BundleProblem('modified', seq, `record seq ${seq} is not in the signed log (its inclusion proof fails)`);
+      }
     }
     if (obj.body !== null) {
       if (typeof obj.body !== 'string') throw new BundleProblem('malformed', seq, `record seq ${seq} has a malformed body`);
@@ -347,4 +420,38 @@ async function checkBundle(bytes: AsyncIterable<Buffer>, trusted: Verifier[], re
   }
   if (!header) throw new BundleProblem('malformed', null, 'empty bundle');
   if (!ended) throw new BundleProblem('truncated', null, 'the bundle has no end line');
+}
+
+interface Group {
+  remaining: number;
+  proof: Buffer[];
+  members: { seq: number; leaf: Buffer }[];
+}
+
+/** A format-2 proof line: how many record lines follow and the hashes that prove them. */
+function openGroup(obj: Record<string, unknown>, n: number): Group {
+  const count = obj.records;
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1 || count > GROUP_RECORDS) throw new BundleProblem('malformed', null, `line ${n}: a proof line must cover 1 to ${GROUP_RECORDS} records`);
+  if (typeof obj.proof !== 'string') throw new BundleProblem('malformed', null, `line ${n}: malformed proof`);
+  const raw = Buffer.from(obj.proof, 'base64');
+  if (raw.toString('base64') !== obj.proof || raw.length % 32 !== 0 || raw.length > 32 * 64 * count + 32 * 64) throw new BundleProblem('modified', null, `line ${n}: malformed proof`);
+  const proof: Buffer[] = [];
+  for (let i = 0; i < raw.length; i += 32) proof.push(raw.subarray(i, i + 32));
+  return { remaining: count, proof, members: [] };
+}
+
+/** The records of a proof line, taken in seq order, must lead to the signed root. */
+function checkGroup(g: Group, size: number, root: Buffer): void {
+  const m = [...g.members].sort((a, b) => a.seq - b.seq);
+  for (let i = 1; i < m.length; i++) if (m[i]!.seq === m[i - 1]!.seq) throw new BundleProblem('modified', m[i]!.seq, `record seq ${m[i]!.seq} appears twice`);
+  const got = rootFromMultiInclusion(
+    m.map((x) => x.seq),
+    size,
+    m.map((x) => x.leaf),
+    g.proof,
+  );
+  if (!got || !got.equals(root)) {
+    const seqs = g.members.map((x) => x.seq);
+    throw new BundleProblem('modified', g.members[0]!.seq, `records seq ${Math.min(...seqs)}..${Math.max(...seqs)} are not in the signed log (their inclusion proof fails)`);
+  }
 }

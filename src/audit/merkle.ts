@@ -181,3 +181,64 @@ export function rootOfLeaves(leaves: Buffer[]): Buffer {
   const k = splitPoint(leaves.length);
   return nodeHash(rootOfLeaves(leaves.slice(0, k)), rootOfLeaves(leaves.slice(k)));
 }
+
+/**
+ * Multi-leaf inclusion proof (bundle format 2): one proof for a set of leaves, the hashes of the
+ * maximal subtrees that hold none of them, in the order a depth-first walk of the RFC 9162 tree
+ * meets them. Leaves next to each other share every hash above them, so a run of consecutive
+ * records costs about two hashes per tree level in all (a compact range), not a path each.
+ * `indices`: sorted, distinct, < size.
+ */
+export async function multiInclusionProof(indices: readonly number[], size: number, mth: RangeHash): Promise<Buffer[]> {
+  checkIndices(indices, size);
+  const out: Buffer[] = [];
+  async function walk(a: number, b: number, lo: number, hi: number): Promise<void> {
+    if (lo === hi) {
+      out.push(await mth(a, b));
+      return;
+    }
+    if (b - a === 1) return;
+    const mid = a + splitPoint(b - a);
+    const m = firstAtLeast(indices, lo, hi, mid);
+    await walk(a, mid, lo, m);
+    await walk(mid, b, m, hi);
+  }
+  await walk(0, size, 0, indices.length);
+  return out;
+}
+
+/** The root a multi-leaf proof leads to (null when the proof has too few or too many hashes). */
+export function rootFromMultiInclusion(indices: readonly number[], size: number, leaves: readonly Buffer[], proof: readonly Buffer[]): Buffer | null {
+  checkIndices(indices, size);
+  if (leaves.length !== indices.length) throw new RangeError('one leaf hash per index');
+  let p = 0;
+  function walk(a: number, b: number, lo: number, hi: number): Buffer | null {
+    if (lo === hi) return p < proof.length ? proof[p++]! : null;
+    if (b - a === 1) return leaves[lo]!;
+    const mid = a + splitPoint(b - a);
+    const m = firstAtLeast(indices, lo, hi, mid);
+    const l = walk(a, mid, lo, m);
+    const r = l && walk(mid, b, m, hi);
+    return r ? nodeHash(l!, r) : null;
+  }
+  const root = walk(0, size, 0, indices.length);
+  return root && p === proof.length ? root : null;
+}
+
+function checkIndices(indices: readonly number[], size: number): void {
+  if (!indices.length) throw new RangeError('a multi-leaf proof needs at least one leaf');
+  for (let i = 0; i < indices.length; i++) {
+    const x = indices[i]!;
+    if (!Number.isSafeInteger(x) || x < 0 || x >= size || (i > 0 && x <= indices[i - 1]!)) throw new RangeError(`leaf indices must be sorted, distinct and inside a tree of ${size}`);
+  }
+}
+
+/** The first position in indices[lo, hi) holding a value >= x (binary search). */
+function firstAtLeast(indices: readonly number[], lo: number, hi: number, x: number): number {
+  while (lo < hi) {
+    const m = (lo + hi) >>> 1;
+    if (indices[m]! < x) lo = m + 1;
+    else hi = m;
+  }
+  return lo;
+}

@@ -4,7 +4,7 @@ import type { Db } from './store.js';
 import * as K from './layout.js';
 import { decodeRecord } from './record.js';
 import type { Entry } from './value.js';
-import { entriesFrom, withReader } from './blocks.js';
+import { EntryReader, entriesFrom, withReader } from './blocks.js';
 import { leafHash } from './merkle.js';
 import type { SessionSummary, StoredRecord } from './types.js';
 import { pageLimit, summaryMatches, type SessionFilter, type SessionPage } from './reader.js';
@@ -44,41 +44,52 @@ export async function listSessions(db: Db, filter: SessionFilter = {}, page: Ses
   return out;
 }
 
-export async function sessionSummary(db: Db, session: string): Promise<SessionSummary | null> {
-  const fs = await db.get(K.sessionIdKey(session));
+type ReadOpts = { snapshot?: unknown };
+
+export async function sessionSummary(db: Db, session: string, opts: ReadOpts = {}): Promise<SessionSummary | null> {
+  const fs = await db.get(K.sessionIdKey(session), opts as object);
   if (!fs) return null;
-  const v = await db.get(K.summaryKey(K.parseHex(fs.toString(), 16) ?? -1));
+  const v = await db.get(K.summaryKey(K.parseHex(fs.toString(), 16) ?? -1), opts as object);
   return v ? (JSON.parse(v.toString('utf8')) as SessionSummary) : null;
 }
 
-/**
- * Seqs of a session's records in order: from its last record back along the values' back pointers.
- * `lastSeq`: the last committed record when the caller knows it (the live writer); otherwise the
- * summary's, plus a scan of the records after the latest checkpoint for an open session.
- */
-export async function sessionSeqs(db: Db, session: string, lastSeq?: number): Promise<number[]> {
-  const summary = await sessionSummary(db, session);
-  if (!summary) return [];
-  let last = lastSeq ?? summary.lastSeq;
-  if (lastSeq === undefined && !summary.ended) {
-    const cp = await latestCheckpointNote(db);
-    const cpSize = cp ? Number(cp.split('\n')[1]) : 0;
-    for await (const e of entriesFrom(db, Math.max(cpSize, summary.lastSeq + 1))) {
-      if (decodeRecord(e.record).session === session) last = e.seq;
-    }
+/** The seq of a session's last committed record: the summary's, plus a scan past the latest checkpoint for an open session. */
+async function lastSeqOf(db: Db, summary: SessionSummary, opts: ReadOpts = {}): Promise<number> {
+  let last = summary.lastSeq;
+  if (summary.ended) return last;
+  const cp = await latestCheckpointNote(db);
+  const cpSize = cp ? Number(cp.split('\n')[1]) : 0;
+  for await (const e of entriesFrom(db, Math.max(cpSize, summary.lastSeq + 1), opts)) {
+    if (decodeRecord(e.record).session === summary.session) last = e.seq;
   }
-  return withReader(db, {}, async (reader) => {
-    const seqs: number[] = [];
-    let seq: number | null = last;
-    while (seq !== null) {
-      if (seq < summary.firstSeq) throw new Error(`audit store is inconsistent: session "${session}" links outside itself; run wiretrail verify`);
-      seqs.push(seq);
-      const e: Entry | null = await reader.get(seq);
-      if (!e) throw new Error(`audit store is inconsistent: record ${seq} is missing; run wiretrail verify`);
-      seq = e.prev;
-    }
-    return seqs.reverse();
-  });
+  return last;
+}
+
+/** A session's entries in order, walking back pointers from `last` with a shared reader (one pass, no second lookup). */
+export async function walkSession(reader: EntryReader, summary: SessionSummary, last: number): Promise<Entry[]> {
+  const out: Entry[] = [];
+  let seq: number | null = last;
+  while (seq !== null) {
+    if (seq < summary.firstSeq) throw new Error(`audit store is inconsistent: session "${summary.session}" links outside itself; run wiretrail verify`);
+    const e: Entry | null = await reader.get(seq);
+    if (!e) throw new Error(`audit store is inconsistent: record ${seq} is missing; run wiretrail verify`);
+    out.push(e);
+    seq = e.prev;
+  }
+  return out.reverse();
+}
+
+/** The entries of one session in order ([] when unknown); `lastSeq`: its last committed record when the caller knows it (the live writer). */
+export async function sessionEntries(db: Db, session: string, lastSeq?: number, opts: ReadOpts = {}): Promise<Entry[]> {
+  const summary = await sessionSummary(db, session, opts);
+  if (!summary) return [];
+  const last = lastSeq ?? (await lastSeqOf(db, summary, opts));
+  return withReader(db, opts, (reader) => walkSession(reader, summary, last));
+}
+
+/** Seqs of a session's records in order (see sessionEntries). */
+export async function sessionSeqs(db: Db, session: string, lastSeq?: number, opts: ReadOpts = {}): Promise<number[]> {
+  return (await sessionEntries(db, session, lastSeq, opts)).map((e) => e.seq);
 }
 
 export async function readRecords(db: Db, seqs: number[], prunedBefore: number): Promise<StoredRecord[]> {
@@ -87,7 +98,7 @@ export async function readRecords(db: Db, seqs: number[], prunedBefore: number):
 
 /** The committed records of one session, in order, with bodies; [] when the session is unknown. */
 export async function readSession(db: Db, session: string, prunedBefore: number, lastSeq?: number): Promise<StoredRecord[]> {
-  return readRecords(db, await sessionSeqs(db, session, lastSeq), prunedBefore);
+  return (await sessionEntries(db, session, lastSeq)).map((e) => toStored(e, prunedBefore));
 }
 
 /** The newest signed checkpoint note kept in the store, or null. */

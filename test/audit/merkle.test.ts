@@ -9,6 +9,8 @@ import {
   verifyInclusion,
   verifyConsistency,
   EMPTY_ROOT,
+  multiInclusionProof,
+  rootFromMultiInclusion,
 } from '../../src/audit/merkle.js';
 import type { JsonObject } from '../../src/audit/types.js';
 import { TreeFrontier, rangeHashFromTiles, unpackTile, type TileWrite } from '../../src/audit/tree.js';
@@ -73,6 +75,37 @@ t.test('inclusion and consistency proofs verify, and fail when altered', async (
     t.ok(verifyConsistency(m, s, p, r1, r2), `consistency ${m}->${s}`);
     t.notOk(verifyConsistency(m, s, p, r2, r1), 'swapped roots fail');
   }
+});
+
+t.test('multi-leaf proofs (bundle format 2) lead to the root for any set of leaves, and to nothing else', async (t) => {
+  const n = 1300;
+  const { ls, mth } = build(n);
+  let seed = 7;
+  const rnd = (k: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % k);
+  for (const size of [1, 2, 3, 256, 257, 999, 1300]) {
+    const root = rootOfLeaves(ls.slice(0, size));
+    const sets: number[][] = [[0], [size - 1], [...Array(size).keys()], [...Array(Math.min(size, 40)).keys()].map((i) => size - 1 - i).reverse()];
+    for (let k = 0; k < 6; k++) sets.push([...new Set(Array.from({ length: 1 + rnd(Math.min(size, 50)) }, () => rnd(size)))].sort((a, b) => a - b));
+    for (const idx of sets) {
+      const proof = await multiInclusionProof(idx, size, mth);
+      const leafs = idx.map((i) => ls[i]!);
+      t.same(rootFromMultiInclusion(idx, size, leafs, proof), root, `${idx.length} leaves of ${size}: ${proof.length} hashes`);
+      if (idx.length === size) t.equal(proof.length, 0, 'every leaf: no hash needed');
+      if (size > 1 && idx.length < size) {
+        const bad = proof.map((h) => Buffer.from(h));
+        bad[bad.length - 1] = Buffer.from(bad[bad.length - 1]!.map((x, j) => (j === 0 ? x ^ 1 : x)));
+        t.notSame(rootFromMultiInclusion(idx, size, leafs, bad), root, 'an altered hash fails');
+        t.equal(rootFromMultiInclusion(idx, size, leafs, proof.slice(1)), null, 'a hash short fails');
+        t.equal(rootFromMultiInclusion(idx, size, leafs, [...proof, proof[0]!]), null, 'a hash too many fails');
+        const other = leafs.map((l, i) => (i === 0 ? ls[(idx[0]! + 1) % size]! : l));
+        if (!(idx.length > 1 && idx[1] === (idx[0]! + 1) % size)) t.notSame(rootFromMultiInclusion(idx, size, other, proof), root, 'another leaf fails');
+      }
+    }
+  }
+  // A run of consecutive leaves costs about two hashes per level (a compact range), not a path each.
+  const run = [...Array(500).keys()].map((i) => i + 400);
+  t.ok((await multiInclusionProof(run, n, mth)).length <= 2 * 11, 'a run of 500 leaves: at most two hashes per level');
+  t.throws(() => rootFromMultiInclusion([3, 3], n, [ls[3]!, ls[3]!], []), /sorted, distinct/);
 });
 
 t.test('the fast record encoder is RFC 8785 (equals canonicalize) and values round-trip', async (t) => {
