@@ -24,7 +24,8 @@ export type Swallow =
 
 export type Verdict =
   | { t: 'no' }
-  | { t: 'more' }
+  /** Needs characters that have not arrived; hold from `from` (default: the trigger). */
+  | { t: 'more'; from?: number }
   | {
       t: 'hit';
       rule: string;

@@ -116,7 +116,8 @@ export class Scanner {
         continue;
       }
       if (v.t === 'more') {
-        i = c;
+        // a secret that starts before its trigger (an infix or suffix marker) is held whole
+        i = Math.max(raw, Math.min(c, v.from ?? c));
         break;
       }
       const hit = this.applyAllow(v, view);

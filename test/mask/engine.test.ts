@@ -43,6 +43,15 @@ t.test('flush releases everything and leaves nothing held', async (t) => {
   t.ok(m.held > 0, 'a candidate is held');
   t.equal(m.flush(), 'token: "abc');
   t.equal(m.held, 0);
-  t.equal(m.push(' and more'), ' and more', 'the channel can go on after an end signal');
+  t.equal(m.push(' and more\n'), ' and more\n', 'the channel can go on after an end signal');
   t.equal(m.flush(), '');
+});
+
+t.test('the current word is held until it ends (it may still become a suffix-marked secret)', async (t) => {
+  const m = createMaskEngine().session().stream();
+  t.equal(m.push('The license key is Ab3dEf'), 'The license key is ', 'a word at the end of a chunk waits');
+  t.equal(m.push(' and'), 'Ab3dEf ', 'released as soon as it ends');
+  const key = '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';
+  const out = m.push(' also ' + key.slice(0, 20)) + m.push(key.slice(20) + ' ok') + m.flush();
+  t.equal(out, 'and also [MASKED:maxmind-license-key#1] ok', 'the whole key, head included, is masked');
 });

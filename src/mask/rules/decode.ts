@@ -73,6 +73,77 @@ export const base64Rule: Rule = {
   },
 };
 
+/** Standard base64 (Kubernetes Secret data, `base64` output): what a value may hold. */
+const isStdB64 = (c: number) => (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 43 || c === 47;
+/** Shortest value worth decoding (15 bytes): shorter ones hold no secret of interest. */
+const MIN_VALUE_B64 = 20;
+/** How far back the key of a value may start (within the scanner's lookbehind). */
+const MAX_KEY = 64;
+/**
+ * `key` (YAML, optionally quoted) or `NAME` / `export NAME` (env) at a line start: after a
+ * newline or a `\n` escape seen within MAX_KEY characters (never the start of the text, which
+ * in a stream may be the middle of a line).
+ */
+const YAML_KEY = /(?:\n|\\n|\\r)[ \t]*(?:- )?["']?[A-Za-z0-9_.-]{1,48}["']?$/;
+const ENV_NAME = /(?:\n|\\n|\\r)[ \t]*(?:export[ \t]+)?[A-Za-z_][A-Za-z0-9_]{0,47}$/;
+
+/** Whether a value ends at text[i]: the end of a line (also a `\n` escape), or its closing quote. */
+function valueEnds(text: string, i: number, quote: string): boolean {
+  const ch = text[i]!;
+  if (quote) return ch === quote;
+  return ch === '\n' || ch === '\r' || ch === '\\' || ch === ' ' || ch === '\t';
+}
+
+/**
+ * A base64 value of a key at a line start (`token: <b64>` under a Kubernetes Secret's `data:`,
+ * `CREDS_B64=<b64>` in a CI file), whatever it encodes: decoded and scanned with the whole
+ * catalog, so that a secret without a prefix (an Entra ID client secret, a MaxMind key) is found
+ * in its encoded form. The decode itself is a strong filter: text that is not base64 of
+ * printable text (an identifier, a hash, an image) is never scanned.
+ */
+export const base64ValueRule: Rule = {
+  name: 'base64-encoded-secret',
+  description: 'A base64 value of a YAML key or environment variable (Kubernetes Secret data) that decodes to a secret',
+  family: 'prefix',
+  triggers: [
+    { lit: ': ', boundary: 'none' },
+    { lit: '=', boundary: 'none' },
+  ],
+  match(view, c): Verdict {
+    const { text, final } = view;
+    const n = text.length;
+    const op = text[c] === '=' ? 1 : 2;
+    // cheap tests first: '=' and ': ' are everywhere in code
+    const k = text.charCodeAt(c - 1);
+    if (!(isStdB64(k) || k === 95 || k === 34 || k === 39 || k === 46 || k === 45)) return NO;
+    const f = text.charCodeAt(c + op);
+    if (c + op < n && !(isStdB64(f) || f === 34 || f === 39)) return NO;
+    const before = text.slice(Math.max(0, c - MAX_KEY), c);
+    if (!(op === 2 ? YAML_KEY : ENV_NAME).test(before)) return NO;
+    let v = c + op;
+    if (v >= n) return final ? NO : MORE;
+    const quote = text[v] === '"' || text[v] === "'" ? text[v]! : '';
+    if (quote) v++;
+    let i = v;
+    while (i < n && i - v < B64_COMMIT && isStdB64(text.charCodeAt(i))) i++;
+    const committing = i - v >= B64_COMMIT;
+    let e = i;
+    if (!committing) {
+      while (e < n && e - i < 2 && text.charCodeAt(e) === 61) e++;
+      if (e === n && !final) return MORE;
+      if (e < n && !valueEnds(text, e, quote)) return NO;
+      if (e - v < MIN_VALUE_B64 || (e - v) % 4 !== 0) return NO;
+    }
+    const run = text.slice(v, committing ? v + B64_COMMIT : e);
+    const decoded = decodeBase64(run);
+    if (!printable(decoded) || !/[!-~]{8}/.test(decoded)) return NO;
+    const hit = view.probe(decoded)[0];
+    if (!hit) return NO;
+    if (committing) return { t: 'hit', rule: hit.rule, start: v, end: i, key: run, swallow: { kind: 'class', test: isB64, left: MAX_SWALLOW } };
+    return { t: 'hit', rule: hit.rule, start: v, end: e, key: run };
+  },
+};
+
 const isHex = (c: number) => (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 /** Characters that may sit between escapes in a partly escaped value (Go escapes only <, >, &). */
 const plainInRun = (c: number) => c > 32 && c !== 34 && c !== 39 && c !== 92 && c !== 96 && c !== 127;

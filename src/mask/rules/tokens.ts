@@ -142,7 +142,6 @@ export const TOKEN_SPECS: TokenSpec[] = [
   t('scalingo-api-token', 'Scalingo API token (tk-us-…)', ['tk-us-'], B64URL, 48, { commit: 24 }),
   t('settlemint-token', 'SettleMint access token (sm_pat_, sm_aat_, sm_sat_)', ['sm_pat_', 'sm_aat_', 'sm_sat_'], ALNUM, 16, { commit: 16 }),
   t('yandex-api-key', 'Yandex Cloud API key (AQVN…) and static access key (YC…)', ['AQVN'], B64URL, 35, { commit: 24 }),
-  t('terraform-cloud-token', 'Terraform Cloud / Enterprise API token (<14>.atlasv1.<60-70>)', ['.atlasv1.'], 'A-Za-z0-9_=-', 60, { commit: 24, boundary: 'none', keepPrefix: true }),
   t('clickhouse-cloud-secret', 'ClickHouse Cloud API secret key (4b1d…)', ['4b1d'], ALNUM, 38, { max: 38, check: (b) => classCount(b) === 3 && randomBody(b) }),
   t('octopus-deploy-api-key', 'Octopus Deploy API key (API-<26 upper/digits>)', ['API-'], 'A-Z0-9', 26, { max: 26, check: (b) => /[0-9]/.test(b) && /[A-Z]/.test(b) && !looksFiller(b) }),
   t('age-secret-key', 'age encryption secret key (AGE-SECRET-KEY-1…)', ['AGE-SECRET-KEY-1'], 'QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L', 58, { commit: 24, check: anyRandom }),

@@ -390,9 +390,9 @@ export function generate(seed = 20240501): { positives: PositiveCase[]; negative
     pos('telegram-bot-token-url', 'url', `curl "https://api.telegram.org/bot${tok}/sendMessage?chat_id=-100123&text=hi"`, [tok]);
   }
   for (let i = 0; i < 3; i++) {
-    // the part after .atlasv1. is the secret; the 14-character id before it is released before the marker arrives
-    const body = g.s(B64URL, 67);
-    pos('terraform-cloud-token', 'prose', `Terraform Cloud printed ${g.s(LODI, 14)}.atlasv1.${body} — store it as a workspace variable.`, [body]);
+    // the whole token is the secret, the 14-character id before .atlasv1. included
+    const tf = `${g.s(LODI, 14)}.atlasv1.${g.s(B64URL, 67)}`;
+    pos('terraform-cloud-token', 'prose', `Terraform Cloud printed ${tf} — store it as a workspace variable.`, [tf]);
     const ch = `4b1d${g.s(UP, 2)}${g.s(LO, 2)}${g.s(DI, 2)}${g.s(B62, 32)}`;
     pos('clickhouse-cloud-secret', 'prose', `The ClickHouse key secret is ${ch}.`, [ch]);
     const oc = `API-${g.s(UP, 3)}${g.s(DI, 3)}${g.s(UPDI, 20)}`;
@@ -648,6 +648,23 @@ export function generate(seed = 20240501): { positives: PositiveCase[]; negative
       `${n}_auth_enabled: ${r.pick(['true', 'false'])}`,
     ]));
   }
+
+  // secrets identified by a marker inside them or at their end (appended last so that the seeded
+  // values above stay as they were): bare, keyed, and base64 in a Kubernetes Secret
+  for (let i = 0; i < 3; i++) {
+    const mm = `${g.s(B62, 6)}_${g.s(B62, 29)}_mmk`;
+    pos('maxmind-license-key', 'prose', `Your GeoIP license key is ${mm} — keep it out of git.`, [mm]);
+    pos('maxmind-license-key', 'env', `GEOIPUPDATE_LICENSE_KEY=${mm}\nGEOIPUPDATE_EDITION_IDS=GeoLite2-City\n`, [mm]);
+    const b = Buffer.from(mm).toString('base64');
+    pos('maxmind-license-key', 'k8s-secret', `apiVersion: v1\nkind: Secret\ndata:\n  license: ${b}\n`, [b]);
+    const az = `${g.s(B62, 3)}${r.int(10)}Q~${g.s(B62 + '_~.-', 34)}`;
+    const ab = Buffer.from(az).toString('base64');
+    pos('azure-ad-client-secret', 'k8s-secret', `apiVersion: v1\nkind: Secret\ndata:\n  value: ${ab}\n`, [ab]);
+  }
+  neg('maxmind-license-key', 'placeholder', 'GEOIPUPDATE_LICENSE_KEY=xxxxxx_xxxxxxxxxxxxxxxxxxxxxxxxxxxxx_mmk');
+  neg('maxmind-license-key', 'identifier', 'def update_geoip_database_from_maxmind_mmk(): pass');
+  neg('maxmind-license-key', 'doc', 'MaxMind license keys end in _mmk (for example <key>_mmk).');
+  neg('base64-encoded-secret', 'k8s-configmap', `data:\n  greeting: ${Buffer.from('hello from the build pipeline').toString('base64')}\n`);
   return { positives, negatives };
 }
 
