@@ -88,7 +88,7 @@ export function wellFormed(s: string): boolean {
 export function canonicalMeta(meta: JsonObject): string {
   const keys = Object.keys(meta);
   let out = '{';
-  if (keys.length > 1) keys.sort();
+  if (keys.length > 1 && !ascending(keys)) keys.sort();
   for (let i = 0; i < keys.length; i++) {
     const k = keys[i]!;
     const v = meta[k];
@@ -101,10 +101,26 @@ export function canonicalMeta(meta: JsonObject): string {
       t = String(v);
     } else if (typeof v === 'boolean' || v === null) t = String(v);
     else return canonicalNested(meta);
-    if (!wellFormed(k)) throw new TypeError('meta is not canonical JSON: meta (key with a lone UTF-16 surrogate)');
-    out += (i ? ',' : '') + JSON.stringify(k) + ':' + t;
+    out += (i ? ',' : '') + keyPrefix(k) + t;
   }
   return out + '}';
+}
+
+/** Keys in UTF-16 code unit order already (the proxy's metas mostly are): no sort needed. */
+function ascending(keys: string[]): boolean {
+  for (let i = 1; i < keys.length; i++) if (keys[i - 1]! > keys[i]!) return false;
+  return true;
+}
+
+/** `"key":` of the few keys flat metas use, checked and quoted once (bounded: a key past the cap is quoted each time). */
+const KEY_PREFIX = new Map<string, string>();
+function keyPrefix(k: string): string {
+  let p = KEY_PREFIX.get(k);
+  if (p !== undefined) return p;
+  if (!wellFormed(k)) throw new TypeError('meta is not canonical JSON: meta (key with a lone UTF-16 surrogate)');
+  p = JSON.stringify(k) + ':';
+  if (KEY_PREFIX.size < 256) KEY_PREFIX.set(k, p);
+  return p;
 }
 
 function canonicalNested(meta: JsonObject): string {
