@@ -161,7 +161,10 @@ export class Upstream {
     let agent = this.agents.get(key);
     if (agent) return agent;
     const self = this;
-    const base = { keepAlive: true, keepAliveMsecs: 15_000, maxSockets: 256, maxFreeSockets: 32, scheduling: 'lifo' as const };
+    // timeout: an idle pooled socket is closed after it, or sooner when the server announced a shorter
+    // Keep-Alive timeout (Node's agent honours the hint only when it has a timeout of its own). Without
+    // it a socket the server was just closing got reused and the client got a 502 (seen on the bench).
+    const base = { keepAlive: true, keepAliveMsecs: 15_000, maxSockets: 256, maxFreeSockets: 32, scheduling: 'lifo' as const, timeout: this.idleTimeoutMs };
     // createConnection with a callback: resolve + SSRF-check first, then dial exactly that address.
     const createConnection = (_o: unknown, cb: (err: Error | null, s?: Duplex) => void): undefined => {
       self.dial(scheme, host, port).then((s) => cb(null, s), (err: Error) => cb(err));
