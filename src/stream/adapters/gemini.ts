@@ -2,17 +2,24 @@
 // Each event is a whole GenerateContentResponse.
 //
 // Channels: per candidate index, one for answer text and one for thought text
-// (candidates[i].content.parts[j].text, parts with thought:true). functionCall args, which arrive
-// whole, are masked value by value; thoughtSignature is opaque.
+// (candidates[i].content.parts[j].text, parts with thought:true), and one per argument path of a
+// function call streamed in pieces (Vertex AI streamFunctionCallArguments: functionCall.partialArgs[k]
+// {jsonPath, stringValue, willContinue}). functionCall args that arrive whole are masked value by value;
+// thoughtSignature is opaque.
 // End signals: finishReason on a candidate (released text is appended to the last part of the
 // same kind in that event, or added as a new part), a top-level error, EOF (a synthesized event
-// with the candidate's text after everything else).
+// with the candidate's text after everything else). A streamed argument also ends at its own
+// willContinue:false, and every argument of a candidate at a functionCall without willContinue:true
+// (the call's last piece; released text is added there as partialArgs entries).
 import { Handled, type Json, type JsonObj, type Lane } from '../lane.js';
 import { isObj, out, textFallback, type Msg, type StreamAdapter } from './base.js';
 
 export class GeminiAdapter implements StreamAdapter {
   private meta: JsonObj = {};
   private named = false;
+  /** Channel key `${i}:a:${n}` of a streamed function-call argument -> its jsonPath. */
+  private readonly argPaths = new Map<string, string>();
+  private readonly argKeys = new Map<string, string>();
 
   constructor(private readonly lane: Lane) {}
 
@@ -53,6 +60,7 @@ export class GeminiAdapter implements StreamAdapter {
     const lastOfKind: Record<'x' | 't', JsonObj | null> = { x: null, t: null };
     if (parts) {
       for (const p of parts) {
+        if (isObj(p) && isObj(p['functionCall']) && this.functionCall(p['functionCall'], i, handled)) changed = true;
         if (!isObj(p) || typeof p['text'] !== 'string') continue;
         const kind = p['thought'] === true ? 't' : 'x';
         handled.add(p, 'text');
@@ -66,6 +74,13 @@ export class GeminiAdapter implements StreamAdapter {
       }
     }
     if (typeof c['finishReason'] === 'string' && c['finishReason'] !== '') {
+      const args = this.releaseArgs(i);
+      if (args.length > 0) {
+        const cont = content ?? (c['content'] = { parts: [], role: 'model' });
+        const list = Array.isArray(cont['parts']) ? cont['parts'] : (cont['parts'] = []);
+        list.push({ functionCall: { partialArgs: args } });
+        changed = true;
+      }
       for (const kind of ['t', 'x'] as const) {
         const r = this.lane.flush(`${i}:${kind}`);
         if (!r) continue;
@@ -85,16 +100,65 @@ export class GeminiAdapter implements StreamAdapter {
     return changed;
   }
 
+  /** Pieces of one function call streamed argument by argument: each string piece goes through its path's channel. */
+  private functionCall(fc: JsonObj, i: number, handled: Handled): boolean {
+    let changed = false;
+    const partial = Array.isArray(fc['partialArgs']) ? fc['partialArgs'] : [];
+    for (const pa of partial) {
+      if (!isObj(pa) || typeof pa['stringValue'] !== 'string') continue;
+      handled.add(pa, 'stringValue');
+      const key = this.argKey(i, typeof pa['jsonPath'] === 'string' ? pa['jsonPath'] : '');
+      const v = pa['stringValue'];
+      let m = this.lane.push(key, v);
+      if (pa['willContinue'] !== true) m += this.lane.flush(key);
+      if (m !== v) {
+        pa['stringValue'] = m;
+        changed = true;
+      }
+    }
+    if (fc['willContinue'] !== true) {
+      const rest = this.releaseArgs(i);
+      if (rest.length > 0) {
+        fc['partialArgs'] = [...partial, ...rest];
+        changed = true;
+      }
+    }
+    return changed;
+  }
+
+  private argKey(i: number, jsonPath: string): string {
+    const id = `${i}\0${jsonPath}`;
+    let key = this.argKeys.get(id);
+    if (!key) {
+      key = `${i}:a:${this.argKeys.size}`;
+      this.argKeys.set(id, key);
+      this.argPaths.set(key, jsonPath);
+    }
+    return key;
+  }
+
+  /** Ends every streamed argument of candidate `i`: the held text as partialArgs entries (none when nothing was held). */
+  private releaseArgs(i: number): Json[] {
+    const out: Json[] = [];
+    for (const key of this.lane.keys(`${i}:a:`)) {
+      const r = this.lane.flush(key);
+      if (r) out.push({ jsonPath: this.argPaths.get(key) ?? '', stringValue: r });
+    }
+    return out;
+  }
+
   finish(): Msg[] {
     const byCand = new Map<number, Json[]>();
     for (const key of this.lane.keys()) {
       const [i, kind] = key.split(':');
-      const r = this.lane.flush(key);
-      if (!r) continue;
       const n = Number(i);
+      const r = kind === 'a' ? null : this.lane.flush(key);
+      const args = kind === 'a' ? this.releaseArgs(n) : [];
+      if (!r && args.length === 0) continue;
       let parts = byCand.get(n);
       if (!parts) byCand.set(n, (parts = []));
-      parts.push(kind === 't' ? { text: r, thought: true } : { text: r });
+      if (args.length > 0) parts.push({ functionCall: { partialArgs: args } });
+      else parts.push(kind === 't' ? { text: r, thought: true } : { text: r });
     }
     if (byCand.size === 0) return [];
     const candidates: Json[] = [...byCand].map(([index, parts]) => ({ content: { parts, role: 'model' }, index }));
