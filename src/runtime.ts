@@ -11,7 +11,7 @@ import { Upstream, parseConnectTo } from './upstream/index.js';
 import { openAuditLog, auditAdminRoutes, type AuditLog } from './audit/index.js';
 import { createAuthenticator, identityAdminRoutes, upstreamCredential, clientCredentialFinding, credentialSourceProblems, awsSigningCredential } from './identity/index.js';
 import { createMaskEngine } from './mask/index.js';
-import { createResponseProcessor, maskRequestBody, maskRequestHeaders, maskRequestTarget } from './stream/index.js';
+import { createResponseProcessor, maskRequestBody, maskRequestHeaders, maskRequestTarget, RequestMaskPool, type RequestMasker } from './stream/index.js';
 import { createProxyServer } from './proxy/index.js';
 import { createAdminServer, ensureAdminToken, isAdminToken } from './admin/server.js';
 import { createAdminUi, uiSourceFromLog } from './admin/ui/index.js';
@@ -39,7 +39,7 @@ export interface Running {
   reload(reason: string): { ok: boolean; message: string };
 }
 
-export async function startWiretrail(config: Config, opts: { logDestination?: DestinationStream; banner?: boolean } = {}): Promise<Running> {
+export async function startWiretrail(config: Config, opts: { logDestination?: DestinationStream; banner?: boolean; requestMasker?: RequestMasker } = {}): Promise<Running> {
   const logger = createLogger({ level: config.logLevel, ...(opts.logDestination ? { destination: opts.logDestination } : {}) });
   const policyStage = new PolicyStage({ file: config.policyFile, logger });
   const policy = policyStage.current(); // start-time sections (auth, oidc, mask) are read from this one
@@ -87,6 +87,8 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
     { name: 'policy', check: () => (policy ? null : 'no valid policy loaded') },
     { name: 'shutdown', check: () => (stopping ? 'shutting down' : null) },
   ];
+  // Large request bodies are masked in worker threads so one tenant's flood does not stall the rest (docs/proxy.md).
+  const requestMasker = opts.requestMasker ?? new RequestMaskPool();
   const proxy = createProxyServer({
     // A getter: each exchange and CONNECT reads the policy in force when it starts.
     get policy() {
@@ -98,7 +100,7 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
     recorder: timedRecorder(recorder),
     auth,
     mask,
-    stream: { createResponseProcessor, maskRequestBody, maskRequestTarget, maskRequestHeaders },
+    stream: { createResponseProcessor, maskRequestBody, maskRequestTarget, maskRequestHeaders, requestMasker },
     credentials: { upstreamCredential, clientCredentialFinding, awsSigningCredential },
     logger,
     limits: config.limits,
@@ -174,6 +176,7 @@ export async function startWiretrail(config: Config, opts: { logDestination?: De
       closing ??= (async () => {
         policyStage.close(); // ends held requests (their clients are cut, the cancellation recorded)
         await proxy.close();
+        await requestMasker.close();
         if (admin) await admin.close();
         upstream.close();
         await recorder.close();

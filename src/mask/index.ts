@@ -8,9 +8,9 @@ import { pemRule } from './rules/pem.js';
 import { TOKEN_SPECS } from './rules/tokens.js';
 import type { AllowList } from './scanner.js';
 import { Session } from './session.js';
-import type { MaskEngine, MaskOptions } from './types.js';
+import type { MaskEngine, MaskOptions, MaskSession, SessionState } from './types.js';
 
-export type { CustomRule, Finding, MaskEngine, MaskOptions, MaskSession, RuleInfo, StreamMasker } from './types.js';
+export type { CustomRule, Finding, MaskEngine, MaskOptions, MaskSession, RuleInfo, SessionState, StreamMasker } from './types.js';
 export { CustomRuleError } from './custom.js';
 
 export const DEFAULT_PLACEHOLDER = '[MASKED:{rule}#{n}]';
@@ -41,6 +41,7 @@ function allowList(values: string[]): AllowList {
 export function createMaskEngine(opts: MaskOptions = {}): MaskEngine {
   shared ??= compileCatalog();
   const parts = {
+    options: { ...opts },
     catalog: shared,
     template: opts.placeholder ?? DEFAULT_PLACEHOLDER,
     allow: allowList(opts.allow ?? []),
@@ -49,3 +50,20 @@ export function createMaskEngine(opts: MaskOptions = {}): MaskEngine {
   return { session: () => new Session(parts) };
 }
 
+
+/** Engines built from snapshots, one per distinct options (a worker thread masks for one proxy). */
+const fromOptions = new Map<string, MaskEngine>();
+
+/** A session that masks exactly as the one `state` was taken from (same engine options, same numbering). */
+export function sessionFromState(state: SessionState): MaskSession {
+  const key = JSON.stringify(state.options);
+  let engine = fromOptions.get(key);
+  if (!engine) {
+    engine = createMaskEngine(state.options);
+    if (fromOptions.size >= 8) fromOptions.clear();
+    fromOptions.set(key, engine);
+  }
+  const session = engine.session() as Session;
+  session.adopt(state);
+  return session;
+}

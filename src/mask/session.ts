@@ -2,9 +2,11 @@
 import type { Catalog } from './catalog.js';
 import { CustomStage, type CompiledCustomRule } from './custom.js';
 import { Scanner, type AllowList, type Sink } from './scanner.js';
-import type { Finding, MaskSession, StreamMasker } from './types.js';
+import type { Finding, MaskOptions, MaskSession, SessionState, StreamMasker } from './types.js';
 
 export interface EngineParts {
+  /** What the engine was created from (to build the same engine in a worker thread). */
+  options: MaskOptions;
   catalog: Catalog;
   template: string;
   allow: AllowList;
@@ -30,6 +32,21 @@ export class Session implements MaskSession {
 
   stream(): StreamMasker {
     return new ChannelMasker(this, this.parts);
+  }
+
+  get issued(): number {
+    return this.ids.size;
+  }
+
+  snapshot(): SessionState {
+    return { options: this.parts.options, ids: [...this.ids], counters: [...this.counters] };
+  }
+
+  adopt(state: SessionState): void {
+    this.ids.clear();
+    for (const [k, v] of state.ids) this.ids.set(k, v);
+    this.counters.clear();
+    for (const [k, v] of state.counters) this.counters.set(k, v);
   }
 
   maskText(text: string): { text: string; findings: Finding[] } {

@@ -32,6 +32,24 @@ export interface MaskSession {
   maskText(text: string): { text: string; findings: Finding[] };
   /** One channel (a choice, a tool call, a content block, an output item). */
   stream(): StreamMasker;
+  // The three below let a worker thread mask for this session (src/stream/request-pool.ts); a session
+  // without them (a test double) is always masked on the calling thread.
+  /** Placeholders issued so far; only grows, so an unchanged count means an unchanged numbering. */
+  readonly issued?: number;
+  /**
+   * The session as plain data (engine options and numbering), for masking in a worker thread exactly as
+   * this session would: `sessionFromState` there, then `adopt` its state back here.
+   */
+  snapshot?(): SessionState;
+  /** Takes over the numbering of a snapshot of this session that was advanced elsewhere. */
+  adopt?(state: SessionState): void;
+}
+
+/** Structured-cloneable; holds secrets (the numbering keys): never logged or written. */
+export interface SessionState {
+  options: MaskOptions;
+  ids: [string, string][];
+  counters: [string, number][];
 }
 
 export interface StreamMasker {

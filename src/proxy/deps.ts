@@ -8,7 +8,7 @@ import type { Authenticator, Identity } from '../identity/types.js';
 import type { AwsSigningCredential } from '../identity/aws-credential.js';
 import type { Policy, HostSettings, RequestGate } from '../policy/index.js';
 import type { Upstream } from '../upstream/index.js';
-import type { ExchangeMeta, Finding, MaskedTarget, MaskSession, Output, ProcessorOptions, RequestMaskResult, ResponseMeta, ResponseProcessor } from '../stream/index.js';
+import type { ExchangeMeta, Finding, MaskedTarget, MaskSession, Output, ProcessorOptions, RequestMasker, RequestMaskResult, ResponseMeta, ResponseProcessor } from '../stream/index.js';
 
 export type { Finding, MaskSession, ExchangeMeta, ResponseMeta, Output, ResponseProcessor };
 
@@ -20,6 +20,8 @@ export interface MaskEngineLike {
 export interface StreamStage {
   createResponseProcessor(ex: ExchangeMeta, res: ResponseMeta, mask: { client: MaskSession | null; record: MaskSession }, opts?: ProcessorOptions): ResponseProcessor;
   maskRequestBody(ex: ExchangeMeta, body: Buffer, session: MaskSession): RequestMaskResult;
+  /** Masks large request bodies off the event loop with the same result as maskRequestBody; absent: inline. */
+  requestMasker?: RequestMasker;
   maskRequestTarget(target: string, session: MaskSession): MaskedTarget;
   maskRequestHeaders(
     headers: Record<string, string | string[] | undefined>,

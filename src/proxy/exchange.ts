@@ -178,7 +178,8 @@ async function forwardExchange(x: Exchange): Promise<void> {
     return;
   }
   const metadataOnly = gate?.record === 'metadata';
-  const masked = deps.stream.maskRequestBody(ex, plain.body, ctx.mask);
+  // A large body is masked in a worker thread (same result), so other clients are served meanwhile.
+  const masked = deps.stream.requestMasker ? await deps.stream.requestMasker.mask(ex, plain.body, ctx.mask) : deps.stream.maskRequestBody(ex, plain.body, ctx.mask);
   // With the host's AWS credential wiretrail signs what it sends (SigV4), so a masked body keeps a valid signature.
   const aws = deps.credentials.awsSigningCredential?.(settings, ctx.identity, target.host) ?? null;
   // A credential exchange or a signed body goes up intact (or is refused): masking would break authentication.

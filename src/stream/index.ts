@@ -14,6 +14,7 @@ export type {
 } from './types.js';
 export { createResponseProcessor } from './processor.js';
 export { maskRequestBody } from './request.js';
+export { RequestMaskPool, REQUEST_MASK_CHANNEL, type RequestMasker, type RequestMaskPoolOptions } from './request-pool.js';
 export { maskRequestTarget, maskRequestHeaders, CREDENTIAL_QUERY_PARAMS, type MaskedTarget } from './request-head.js';
 export { SseParser, EventTooLargeError, DEFAULT_MAX_EVENT_SIZE, type SseEvent, type SseItem } from './sse-parser.js';
 export { serializeEvent, serializeItem, type OutEvent } from './sse-serializer.js';

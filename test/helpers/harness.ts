@@ -25,6 +25,8 @@ export async function startHarness(opts: {
   connectTo?: string[];
   config?: Partial<Config>;
   admin?: boolean;
+  /** Replaces the request-body masking pool (tests that hold it mid-job). */
+  requestMasker?: import('../../src/stream/index.js').RequestMasker;
 } = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'wt-test-'));
   const dataDir = join(dir, 'data');
@@ -51,7 +53,7 @@ export async function startHarness(opts: {
     audit: { checkpointIntervalMs: 200 },
     ...opts.config,
   };
-  const running = await startWiretrail(config, { logDestination: dest as unknown as import('pino').DestinationStream, banner: false });
+  const running = await startWiretrail(config, { logDestination: dest as unknown as import('pino').DestinationStream, banner: false, ...(opts.requestMasker ? { requestMasker: opts.requestMasker } : {}) });
   return {
     ...running,
     dir,
