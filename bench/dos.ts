@@ -30,7 +30,8 @@ async function startProxy(sinkPort: number): Promise<{ pid: number; port: number
   const dir = mkdtempSync(join(tmpdir(), 'wt-dos-'));
   const policy = join(dir, 'policy.yaml');
   writeFileSync(policy, 'egress: audit\nintercept: [ollama.internal]\n');
-  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/cli-entry.ts'), 'start', '--listen', '127.0.0.1:0', '--admin', 'off', '--data', join(dir, 'data'), '--certs', join(dir, 'certs'), '--policy', policy, '--connect-to', `ollama.internal:11434:127.0.0.1:${sinkPort}`], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+  // sink.internal is not intercepted: a CONNECT to it is a blind tunnel to the same sink.
+  const proc = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'test/helpers/cli-entry.ts'), 'start', '--listen', '127.0.0.1:0', '--admin', 'off', '--data', join(dir, 'data'), '--certs', join(dir, 'certs'), '--policy', policy, '--connect-to', `ollama.internal:11434:127.0.0.1:${sinkPort}`, '--connect-to', `sink.internal:11434:127.0.0.1:${sinkPort}`], { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
   const port = await new Promise<number>((resolve, reject) => {
     let buf = '';
     proc.stderr!.on('data', (d: Buffer) => {
@@ -89,16 +90,47 @@ function post(proxyPort: number, url: string, size: number): Promise<{ status: n
   });
 }
 
+/** CONNECT, then one small request through the tunnel and its answer; ms from connect to answer. */
+function connectAndAsk(proxyPort: number): Promise<number> {
+  const started = performance.now();
+  return new Promise((resolve) => {
+    const s = net.connect(proxyPort, '127.0.0.1');
+    let buf = '';
+    let tunnelled = false;
+    const done = () => {
+      s.destroy();
+      resolve(performance.now() - started);
+    };
+    s.on('error', done);
+    s.on('data', (d: Buffer) => {
+      buf += d.toString('latin1');
+      if (!tunnelled && buf.includes('\r\n\r\n')) {
+        tunnelled = true;
+        buf = '';
+        s.write('POST /api/chat HTTP/1.1\r\nHost: sink.internal:11434\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}');
+      } else if (tunnelled && /\r\n\r\n[\s\S]*"done"/.test(buf)) done();
+    });
+    s.once('connect', () => s.write('CONNECT sink.internal:11434 HTTP/1.1\r\nHost: sink.internal:11434\r\n\r\n'));
+  });
+}
+
 /** Another tenant: small requests one after the other while the attack runs; latency per request. */
-async function bystander(proxyPort: number, until: () => boolean): Promise<number[]> {
+async function bystander(proxyPort: number, until: () => boolean, ask = (p: number) => post(p, 'http://ollama.internal:11434/api/chat', 512).then((r) => r.ms)): Promise<number[]> {
   const out: number[] = [];
   while (!until()) {
-    const r = await post(proxyPort, 'http://ollama.internal:11434/api/chat', 512);
-    out.push(r.ms);
+    out.push(await ask(proxyPort));
     await new Promise((r) => setTimeout(r, 20));
   }
   return out;
 }
+
+/** Both tenants at once: intercepted plain-HTTP requests, and CONNECT + a request through the tunnel. */
+async function bystanders(proxyPort: number, until: () => boolean): Promise<{ plain: number[]; connect: number[] }> {
+  const [plain, connect] = await Promise.all([bystander(proxyPort, until), bystander(proxyPort, until, connectAndAsk)]);
+  return { plain, connect };
+}
+
+const figures = (l: { plain: number[]; connect: number[] }) => [`${pct(l.plain, 50).toFixed(1)} / ${pct(l.plain, 99).toFixed(1)}`, `${pct(l.connect, 50).toFixed(1)} / ${pct(l.connect, 99).toFixed(1)}`];
 
 const pct = (xs: number[], p: number) => (xs.length ? [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]! : NaN);
 const mb = (n: number | null) => (n === null ? '?' : (n / MiB).toFixed(0));
@@ -109,8 +141,8 @@ async function main() {
   const rows: string[][] = [];
   try {
     for (let i = 0; i < 20; i++) await post(proxy.port, 'http://ollama.internal:11434/api/chat', 1024); // warm up
-    const idle = await bystander(proxy.port, ((n) => () => n-- <= 0)(30));
-    rows.push(['baseline (no attack)', mb(currentRss(proxy.pid)), mb(currentRss(proxy.pid)), '-', `${pct(idle, 50).toFixed(1)} / ${pct(idle, 99).toFixed(1)}`]);
+    const idle = await bystanders(proxy.port, ((n) => () => n-- <= 0)(60));
+    rows.push(['baseline (no attack)', mb(currentRss(proxy.pid)), mb(currentRss(proxy.pid)), '-', ...figures(idle)]);
 
     // Case 1: a 400 MiB body to a target the SSRF guard refuses (plain-HTTP absolute form).
     {
@@ -121,11 +153,11 @@ async function main() {
       const before = currentRss(proxy.pid);
       resetPeakRss(proxy.pid);
       let attacking = true;
-      const lat = bystander(proxy.port, () => !attacking);
+      const lat = bystanders(proxy.port, () => !attacking);
       const r = await post(proxy.port, `http://127.0.0.1:${port}/upload`, (quick ? 100 : 400) * MiB);
       attacking = false;
       const l = await lat;
-      rows.push([`${quick ? 100 : 400} MiB body to a refused target`, mb(before), mb(peakRss(proxy.pid)), `${r.status} after ${mb(r.sent)} MiB sent, ${r.ms.toFixed(0)} ms`, `${pct(l, 50).toFixed(1)} / ${pct(l, 99).toFixed(1)}`]);
+      rows.push([`${quick ? 100 : 400} MiB body to a refused target`, mb(before), mb(peakRss(proxy.pid)), `${r.status} after ${mb(r.sent)} MiB sent, ${r.ms.toFixed(0)} ms`, ...figures(l)]);
     }
     // Case 2: 12 concurrent 31 MiB bodies to an intercepted host (under the 32 MiB per-request limit).
     {
@@ -133,19 +165,19 @@ async function main() {
       const before = currentRss(proxy.pid);
       resetPeakRss(proxy.pid);
       let attacking = true;
-      const lat = bystander(proxy.port, () => !attacking);
+      const lat = bystanders(proxy.port, () => !attacking);
       const results = await Promise.all(Array.from({ length: n }, () => post(proxy.port, 'http://ollama.internal:11434/api/chat', 31 * MiB)));
       attacking = false;
       const l = await lat;
       const by = new Map<number, number>();
       for (const r of results) by.set(r.status, (by.get(r.status) ?? 0) + 1);
-      rows.push([`${n} concurrent 31 MiB bodies (0 = reset before an answer)`, mb(before), mb(peakRss(proxy.pid)), [...by].map(([s, c]) => `${c}×${s}`).join(' '), `${pct(l, 50).toFixed(1)} / ${pct(l, 99).toFixed(1)}`]);
+      rows.push([`${n} concurrent 31 MiB bodies (0 = reset before an answer)`, mb(before), mb(peakRss(proxy.pid)), [...by].map(([s, c]) => `${c}×${s}`).join(' '), ...figures(l)]);
     }
   } finally {
     await proxy.stop();
     sink.close();
   }
-  const header = ['case', 'RSS before MiB', 'RSS peak MiB', 'attack answered', "other client's ms p50 / p99"];
+  const header = ['case', 'RSS before MiB', 'RSS peak MiB', 'attack answered', "other client's request ms p50 / p99", "other client's CONNECT + request ms p50 / p99"];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => '| ' + r.map((c, i) => c.padEnd(widths[i]!)).join(' | ') + ' |';
   console.log(line(header));
