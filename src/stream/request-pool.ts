@@ -172,8 +172,16 @@ export class RequestMaskPool implements RequestMasker {
       const slot = this.idleSlot() ?? (this.slots.length < this.size ? this.spawn() : undefined);
       if (!slot) return;
       const job = this.queue.shift()!;
+      try {
+        slot.worker.postMessage(job.message, [job.message.body.buffer as ArrayBuffer]);
+      } catch (err) {
+        // Options a worker cannot receive (not cloneable): every job would fail the same way.
+        this.broken = `request-mask jobs cannot be sent to a worker: ${(err as Error).message.split('\n')[0]}`;
+        job.reject(err as Error);
+        for (const j of this.queue.splice(0)) j.reject(err as Error);
+        return;
+      }
       slot.job = job;
-      slot.worker.postMessage(job.message, [job.message.body.buffer as ArrayBuffer]);
     }
   }
 
