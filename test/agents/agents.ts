@@ -9,7 +9,7 @@ export const AGENTS_PREFIX = join(import.meta.dirname, '..', '..', '.agents');
 
 export interface AgentSpec {
   /** The run's name; one agent may have several runs (claude on the Anthropic API and on Bedrock). */
-  name: 'claude' | 'claude-bedrock' | 'claude-bedrock-signed' | 'claude-vertex' | 'codex' | 'gemini' | 'copilot';
+  name: 'claude' | 'claude-bedrock' | 'claude-bedrock-signed' | 'claude-vertex' | 'codex' | 'gemini' | 'gemini-vertex' | 'copilot';
   pkg: string;
   /** Pinned in scripts/install-agents.sh; a different installed version fails the suite. */
   version: string;
@@ -141,6 +141,35 @@ export const AGENTS: Record<AgentSpec['name'], AgentSpec> = {
         JSON.stringify({ security: { auth: { selectedType: 'gemini-api-key' } }, privacy: { usageStatisticsEnabled: false }, general: { disableAutoUpdate: true, disableUpdateNag: true }, telemetry: { enabled: false } }),
       );
     },
+  },
+  // Gemini CLI on Vertex AI: the same ADC file, its `vertex-ai` auth type (GOOGLE_GENAI_USE_VERTEXAI, project, location).
+  'gemini-vertex': {
+    name: 'gemini-vertex',
+    pkg: '@google/gemini-cli',
+    version: '0.61.0',
+    bin: 'gemini',
+    client: 'gemini',
+    attributedAs: 'gemini-cli',
+    args: (p) => ['-p', p],
+    env: () => ({
+      GOOGLE_GENAI_USE_VERTEXAI: 'true',
+      GOOGLE_CLOUD_PROJECT: VERTEX_PROJECT,
+      GOOGLE_CLOUD_LOCATION: VERTEX_REGION,
+      GEMINI_TELEMETRY_ENABLED: 'false',
+      GEMINI_CLI_NO_RELAUNCH: 'true',
+      GEMINI_CLI_TRUST_WORKSPACE: 'true',
+    }),
+    setup: (home) => {
+      writeGcloudAdc(home);
+      mkdirSync(join(home, '.gemini'), { recursive: true });
+      writeFileSync(
+        join(home, '.gemini', 'settings.json'),
+        JSON.stringify({ security: { auth: { selectedType: 'vertex-ai' } }, privacy: { usageStatisticsEnabled: false }, general: { disableAutoUpdate: true, disableUpdateNag: true }, telemetry: { enabled: false } }),
+      );
+    },
+    hosts: VERTEX_HOSTS,
+    defaultPolicy: true,
+    recordSecrets: [ADC.refresh_token, ADC.client_secret, ACCESS_TOKEN],
   },
   copilot: {
     name: 'copilot',

@@ -35,7 +35,7 @@ export interface Answers {
   gemini(path: string, res: ServerResponse): void;
 }
 
-const VERTEX_MODEL = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/(anthropic|google)\/models\/[^/:]+:(\w+)$/;
+const VERTEX_MODEL = /^\/v1(?:beta1)?\/projects\/([^/]+)\/locations\/([^/]+)\/publishers\/(anthropic|google)\/models\/[^/:]+:(\w+)$/;
 
 function json(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
